@@ -116,7 +116,9 @@ def read_stats(
                 discards = int(rec["discards"])
                 seconds = float(rec["seconds"])
             except ValueError:
-                raise CorruptCSVError(f"{where}: shots/errors/discards/seconds not numbers") from None
+                raise CorruptCSVError(
+                    f"{where}: shots/errors/discards/seconds are not numbers"
+                ) from None
             if min(shots, errors, discards) < 0 or errors + discards > shots:
                 raise CorruptCSVError(f"{where}: inconsistent counts (errors+discards > shots)")
             try:

@@ -54,4 +54,5 @@ def as_executor(executor: Any = None, workers: int | None = None) -> tuple[Execu
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
     if workers == 1:
         return InProcessExecutor(), True, 1
-    return ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")), True, workers
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
+    return pool, True, workers

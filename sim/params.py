@@ -55,7 +55,9 @@ def parse_values(text: str) -> list[Any]:
         try:
             start, stop, count = float(a), float(b), int(n)
         except ValueError:
-            raise ValueError(f"values: malformed range {text!r}; expected START:STOP:COUNT") from None
+            raise ValueError(
+                f"values: malformed range {text!r}; expected START:STOP:COUNT"
+            ) from None
         if count < 1:
             raise ValueError(f"values: COUNT must be >= 1 in {text!r}")
         pts = np.linspace(start, stop, count)

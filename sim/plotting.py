@@ -23,9 +23,7 @@ def save_figure(fig: Any, out: str | os.PathLike) -> list[Path]:
     if suffix not in (".png", ".svg", ".pdf"):
         raise ValueError(f"out: unsupported figure format {suffix!r} (use .png, .svg or .pdf)")
     paths = [out.with_suffix(suffix)]
-    for other in (".png", ".svg"):
-        if other != suffix:
-            paths.append(out.with_suffix(other))
+    paths += [out.with_suffix(o) for o in (".png", ".svg") if o != suffix]
     for p in paths:
         fig.savefig(p, dpi=150, bbox_inches="tight")
     return paths

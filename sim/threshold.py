@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -291,7 +291,8 @@ def threshold(
     pc0 = float(np.median(found)) if found else float(np.median(xs[keep]))
     r0 = float(np.mean(rate[keep]))
     starts = [
-        np.array([pc0, math.log(nu0), r0, 1.0] + [0.0] * (order - 1)) for nu0 in (0.5, 1.0, 2.0, 4.0)
+        np.array([pc0, math.log(nu0), r0, 1.0] + [0.0] * (order - 1))
+        for nu0 in (0.5, 1.0, 2.0, 4.0)
     ]
 
     def fit_mask(mask, kk, start):

@@ -150,7 +150,8 @@ def test_custom_executor_and_dask_localcluster_give_same_counts():
     ref = sim.collect(_grid(), max_shots=50_000, seed=3, workers=1)
     with ThreadPoolExecutor(2) as ex:
         assert totals(sim.collect(_grid(), max_shots=50_000, seed=3, executor=ex)) == totals(ref)
-    distributed = pytest.importorskip("distributed")
+    import distributed
+
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
                                   dashboard_address=None) as cluster, \
             distributed.Client(cluster) as client:
@@ -168,10 +169,10 @@ def test_our_csv_is_read_by_sinter_and_its_cli(tmp_path):
     sinter_bin = Path(sys.executable).with_name("sinter")
     out = subprocess.run([str(sinter_bin), "combine", str(f)], capture_output=True, text=True,
                          check=True).stdout
-    from sim.cli import main
-
     import contextlib
     import io
+
+    from sim.cli import main
 
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):
