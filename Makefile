@@ -33,7 +33,15 @@ run: $(RUN_STAMP)
 	$(BIN)/erasurelab plot $(OUT)/repetition.csv --x p --group n -o $(OUT)/repetition.png
 	$(BIN)/erasurelab threshold $(OUT)/repetition.csv --x p --size n --max-rate 1 \
 	    --collapse $(OUT)/repetition_collapse.png
-	@echo "results in $(OUT)/"
+	$(BIN)/erasurelab fbqc sweep --network 6ring --L 6 8 10 --p-erasure 0.10:0.14:5 \
+	    --p-pauli 0 --decoder erasure-ml --max-shots 2000 --seed 1 --out $(OUT)/fbqc_erasure.csv
+	$(BIN)/erasurelab plot $(OUT)/fbqc_erasure.csv --x p_erasure --group L -o $(OUT)/fbqc_erasure.png
+	$(BIN)/erasurelab threshold $(OUT)/fbqc_erasure.csv --x p_erasure --size L \
+	    --collapse $(OUT)/fbqc_erasure_collapse.png
+	$(BIN)/erasurelab hebbian sweep --clusters 8 --neurons 256 --messages 3000:12000:4 --erased 4 \
+	    --max-shots 20000 --seed 1 --out $(OUT)/hebbian.csv
+	$(BIN)/erasurelab plot $(OUT)/hebbian.csv --x messages --theory -o $(OUT)/hebbian.png
+	@echo "results (CSV, PNG, SVG) in $(OUT)/"
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
@@ -49,12 +57,20 @@ wheel-check: $(DEV_STAMP)
 	cd $$tmp && PYTHONPATH=$$tmp/site $$tmp/site/bin/erasurelab --help > /dev/null && echo "erasurelab --help OK from the wheel"; \
 	rm -rf $$tmp
 
+# Two xdist workers on two cores: one BLAS thread each (threaded BLAS thrashes here).
 test: $(DEV_STAMP) lint wheel-check
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 \
 	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile --durations=15 \
 	    --doctest-modules sim fbqc hebbian unlearn tests
 
 bench: $(DEV_STAMP)
 	$(BIN)/python bench/bench_sim.py
+	$(BIN)/python bench/fbqc.py
+	$(BIN)/python bench/fbqc_stim.py
+	$(BIN)/python bench/hebbian.py
+	$(BIN)/python bench/hebbian_recurrent.py
+	$(BIN)/python bench/unlearn.py
+	$(BIN)/python bench/unlearn_erase.py
 
 clean:
 	rm -rf $(OUT) dist build .pytest_cache .ruff_cache

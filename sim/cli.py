@@ -169,7 +169,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Examples
     --------
-    >>> main(["combine", "--help"])  # doctest: +SKIP
+    >>> main(["collect", "--sampler", "nope", "--max-shots", "10", "--out", "never.csv"])
+    2
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in DOMAINS:

@@ -31,6 +31,7 @@ from .sampler import canonical, canonical_json
 __all__ = ["GRID_HEADER", "read_grid", "run_grid", "summarize_grid"]
 
 GRID_HEADER = ["key", "fn", "params", "seed", "metric", "value", "of", "seconds"]
+_SUMMARY_KEYS = {"metric", "mean", "std", "n", "ci_low", "ci_high"}
 
 
 def _fn_path(fn: Callable) -> str:
@@ -212,6 +213,12 @@ def run_grid(
     else:
         raise TypeError("grid must be a dict of value lists or a list of param dicts")
     param_list = [canonical(p) for p in param_list]
+    clash = {k for p in param_list for k in p} & _SUMMARY_KEYS
+    if clash:
+        raise ValueError(
+            f"grid: parameter name(s) {sorted(clash)} clash with the summary's columns "
+            f"{sorted(_SUMMARY_KEYS)}; rename them"
+        )
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
     existing: list[dict] = []

@@ -47,6 +47,7 @@ def plot(
     theory: Callable[[dict], float | None] | None = None,
     logy: bool = True,
     title: str | None = None,
+    ylabel: str = "error rate (errors / shots)",
     ax: Any = None,
 ) -> Any:
     """Plot error rate against ``x``, one curve per ``group``, with likelihood bands.
@@ -98,7 +99,7 @@ def plot(
     if logy:
         ax.set_yscale("log")
     ax.set_xlabel(x if isinstance(x, str) else "x")
-    ax.set_ylabel("logical error rate")
+    ax.set_ylabel(ylabel)
     ax.grid(True, which="major", alpha=0.4)
     ax.legend(fontsize=8)
     if title:

@@ -28,7 +28,7 @@ def binomial_ci(hits: int, shots: int, *, confidence: float = 0.95) -> tuple[flo
     den = 1 + z * z / shots
     mid = (p + z * z / (2 * shots)) / den
     half = z * math.sqrt(p * (1 - p) / shots + z * z / (4 * shots * shots)) / den
-    return max(0.0, mid - half), min(1.0, mid + half)
+    return float(max(0.0, mid - half)), float(min(1.0, mid + half))
 
 
 def rate_ci(hits: int, shots: int, *, max_likelihood_factor: float = 1000.0) -> sinter.Fit:

@@ -173,8 +173,11 @@ def _sigma(errors: np.ndarray, shots: np.ndarray) -> np.ndarray:
 def _fit(x, L, rate, sig, start):
     def resid(theta):
         pc, lognu = theta[0], theta[1]
-        u = (x - pc) * L ** (1.0 / math.exp(lognu))
-        return (np.polyval(theta[:1:-1], u) - rate) / sig
+        # the optimiser may probe absurd nu; keep those steps finite and heavily penalised
+        with np.errstate(over="ignore", invalid="ignore"):
+            u = (x - pc) * L ** (1.0 / math.exp(np.clip(lognu, -5.0, 5.0)))
+            r = (np.polyval(theta[:1:-1], u) - rate) / sig
+        return np.where(np.isfinite(r), r, 1e6)
 
     best = None
     for s in start:

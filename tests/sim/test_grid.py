@@ -47,6 +47,8 @@ def test_run_grid_bad_input(tmp_path):
         sim.run_grid(_demo_metric, {"scale": [1]}, seeds=[], out=tmp_path / "x.csv")
     with pytest.raises(ValueError, match="seeds"):
         sim.run_grid(_demo_metric, {"scale": [1]}, seeds=[1, 1], out=tmp_path / "x.csv")
+    with pytest.raises(ValueError, match="clash"):
+        sim.run_grid(_demo_metric, {"n": [1]}, seeds=1, out=tmp_path / "x.csv")
     with pytest.raises(ValueError, match="scale"):
         sim.run_grid(_demo_metric, {"scale": []}, seeds=1, out=tmp_path / "x.csv")
     assert not (tmp_path / "x.csv").exists()

@@ -1,0 +1,47 @@
+"""fbqc: fusion-based quantum computation — fusion networks, noise, decoders, thresholds.
+
+>>> import fbqc
+>>> r = fbqc.simulate("6ring", 4, fbqc.HardwareAgnostic(0.02, 0.0), shots=100, seed=0)
+>>> r.errors
+0
+"""
+
+from .decoders import (
+    DECODERS,
+    MatchingDecoder,
+    UnionFindDecoder,
+    decode,
+    edge_weights,
+    erasure_windings,
+)
+from .herald_decoders import ErasureDecoder, add_heralded_erasure, herald_graph
+from .network import KINDS, MEMBRANE_NAMES, FusionNetwork, SyndromeGraph
+from .noise import HardwareAgnostic
+from .optics import LinearOptics, basis_pattern
+from .simulate import SimulationResult, simulate
+from .stim_backend import StimSimulator, simulate_stim
+from .stim_circuits import stim_circuit
+
+__all__ = [
+    "DECODERS",
+    "ErasureDecoder",
+    "LinearOptics",
+    "StimSimulator",
+    "add_heralded_erasure",
+    "basis_pattern",
+    "herald_graph",
+    "simulate_stim",
+    "stim_circuit",
+    "KINDS",
+    "MEMBRANE_NAMES",
+    "FusionNetwork",
+    "HardwareAgnostic",
+    "MatchingDecoder",
+    "SimulationResult",
+    "SyndromeGraph",
+    "UnionFindDecoder",
+    "decode",
+    "edge_weights",
+    "erasure_windings",
+    "simulate",
+]

@@ -1,0 +1,215 @@
+"""Fusion networks as stim circuits, with heralded erasure.
+
+:func:`stim_circuit` prepares every resource state (``H`` then ``CZ`` around each
+6-ring; ``H`` + ``CNOT`` for the 4-star's GHZ state), optionally applies Pauli noise to
+the resource-state qubits (``DEPOLARIZE1(p_state)``, which flips primal and dual
+outcomes together), erases outcomes with heralded channels, and performs every fusion as
+two two-qubit Pauli measurements (``MPP``, with the flip probability ``p_pauli`` of the
+model).  Then it declares
+
+* one ``DETECTOR(x, y, z, g)`` per check (``g = 0`` primal cube, ``1`` dual vertex, at
+  the check's centre), primal checks first, in the order of ``network.checks``;
+* one ``DETECTOR(x, y, z, -1)`` per herald (last coordinate :data:`HERALD_TAG`, at the
+  fusion's position), which is how :mod:`fbqc.herald_decoders` finds them;
+* ``OBSERVABLE_INCLUDE(k)`` for the six membranes of ``network.membranes`` (``k`` in the
+  order of :data:`fbqc.network.MEMBRANE_NAMES`; ``0`` is the primal x-membrane).
+
+Erasure channels, applied to the fusion's first qubit just before it is measured:
+
+* one outcome (hardware-agnostic erasure, fusion failure): basis 0 (``XX`` / ``XZ``)
+  with ``HERALDED_PAULI_CHANNEL_1(p/2, 0, 0, p/2)`` (a herald, then ``Z`` half the time),
+  basis 1 (``ZZ`` / ``ZX``) with ``HERALDED_PAULI_CHANNEL_1(p/2, p/2, 0, 0)``;
+* the whole fusion (photon loss): ``HERALDED_ERASE(p)``.
+
+Models: :class:`fbqc.noise.HardwareAgnostic` (each outcome erased with ``p_erasure``,
+flipped with ``p_pauli``) or :class:`fbqc.optics.LinearOptics` (unencoded, fixed basis
+per fusion; ``basis="random"`` is frozen into one random pattern drawn from ``seed``,
+since a stim circuit cannot pick a channel per shot).  For ``LinearOptics`` a lost fusion
+gets ``HERALDED_ERASE(loss_per_fusion)`` and a failure ``HERALDED_PAULI_CHANNEL_1`` with
+``fusion_failure`` on the outcome its basis erases; the two channels are independent, so
+loss and failure combine exactly as in the model.
+
+Examples
+--------
+>>> from fbqc.noise import HardwareAgnostic
+>>> c = stim_circuit("6ring", 3, HardwareAgnostic(0.1, 0.0))
+>>> c.num_qubits, c.num_detectors, c.num_observables
+(324, 378, 6)
+>>> dem = c.detector_error_model(approximate_disjoint_errors=True)
+>>> dets = c.compile_detector_sampler(seed=0).sample(2)
+>>> dets.shape
+(2, 378)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import stim
+
+from .herald_decoders import HERALD_TAG
+from .network import FusionNetwork
+from .noise import HardwareAgnostic
+from .optics import LinearOptics, basis_pattern
+
+__all__ = ["check_detectors", "herald_outcomes", "stim_circuit"]
+
+
+def _network(network: str | FusionNetwork, L: int) -> FusionNetwork:
+    if isinstance(network, FusionNetwork):
+        if network.L != L:
+            raise ValueError(f"L={L} does not match the network's L={network.L}")
+        return network
+    if not isinstance(network, str):
+        raise TypeError(f"network must be '6ring', '4star' or a FusionNetwork, got {network!r}")
+    return FusionNetwork(network, L)
+
+
+def _p(x: Any, name: str) -> float:
+    if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a probability in [0, 1], got {x!r}")
+    if not 0.0 <= float(x) <= 1.0:
+        raise ValueError(f"{name} must lie in [0, 1], got {x}")
+    return float(x)
+
+
+def _erasure_plan(net: FusionNetwork, model: Any, seed: int | None
+                  ) -> tuple[np.ndarray, np.ndarray, float]:
+    """Per-outcome one-outcome erasure probability, per-fusion loss, flip probability."""
+    if isinstance(model, HardwareAgnostic):
+        return (np.full(net.n_outcomes, model.p_erasure), np.zeros(net.n_fusions),
+                model.p_pauli)
+    if isinstance(model, LinearOptics):
+        if model.encoding is not None:
+            raise ValueError("stim_circuit: model encoding 'shor22' has no stim circuit "
+                             "here (a logical fusion is 4 physical ones); use encoding=None")
+        if isinstance(model.basis, str):
+            if model.basis == "random":
+                rot = basis_pattern(net, "random", rng=np.random.default_rng(seed))
+            else:
+                rot = basis_pattern(net, model.basis)
+        else:
+            rot = model._basis_array(net.n_fusions).astype(np.int8)
+        one = np.zeros(net.n_outcomes)
+        one[2 * np.arange(net.n_fusions) + rot] = model.fusion_failure
+        return one, np.full(net.n_fusions, model.loss_per_fusion), 0.0
+    raise TypeError(f"model must be HardwareAgnostic or LinearOptics, got {type(model).__name__}")
+
+
+def _line(gate: str, targets: np.ndarray) -> stim.Circuit:
+    return stim.Circuit(gate + " " + " ".join(map(str, np.asarray(targets).reshape(-1).tolist())))
+
+
+def stim_circuit(network: str | FusionNetwork, L: int, model: Any, *, p_state: float = 0.0,
+                 seed: int | None = None) -> stim.Circuit:
+    """The stim circuit of a fusion network under ``model``.
+
+    Parameters
+    ----------
+    network : ``"6ring"``, ``"4star"`` or a :class:`~fbqc.network.FusionNetwork`.
+    L : lattice size (periodic).
+    model : :class:`~fbqc.noise.HardwareAgnostic` or unencoded
+        :class:`~fbqc.optics.LinearOptics`.
+    p_state : ``DEPOLARIZE1`` probability on every resource-state qubit before fusion.
+    seed : seed of the frozen pattern for ``LinearOptics(basis="random")``.
+
+    Returns
+    -------
+    stim.Circuit : detectors = checks (``n_checks`` primal, then dual), then heralds.
+
+    Examples
+    --------
+    >>> from fbqc.noise import HardwareAgnostic
+    >>> c = stim_circuit("4star", 3, HardwareAgnostic(0.0, 0.0))
+    >>> c.detector_error_model().num_detectors      # deterministic checks, no heralds
+    54
+    >>> stim_circuit("6ring", 3, HardwareAgnostic(0.0, 0.0), p_state=2.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: p_state must lie in [0, 1], got 2.0
+    """
+    net = _network(network, L)
+    p_state = _p(p_state, "p_state")
+    one, loss, p_flip = _erasure_plan(net, model, seed)
+    sc = net.site_coords[net.qubit_site]
+    c = stim.Circuit("\n".join(
+        f"QUBIT_COORDS({x:g}, {y:g}, {z:g}) {q}" for q, (x, y, z) in enumerate(sc.tolist())))
+    sq = net.state_qubits
+    if net.kind == "6ring":
+        c += _line("H", sq.reshape(-1))
+        c.append("TICK")
+        for j in range(6):  # two layers of disjoint CZs would do; six keeps it readable
+            pairs = np.stack([sq[:, j], sq[:, (j + 1) % 6]], axis=1).reshape(-1)
+            c += _line("CZ", pairs)
+    else:
+        c += _line("H", sq[:, 0])
+        c.append("TICK")
+        for j in range(1, 4):
+            c += _line("CNOT", np.stack([sq[:, 0], sq[:, j]], axis=1).reshape(-1))
+    c.append("TICK")
+    if p_state > 0:
+        c += _line(f"DEPOLARIZE1({p_state!r})", np.arange(net.n_qubits))
+        c.append("TICK")
+    # heralded erasure, recorded before the fusion measurements
+    heralds: list[tuple[int, tuple[float, ...]]] = []  # (outcome or -1-fusion, coords)
+    qa = net.fusion_qubits[:, 0]
+    noise = []
+    for f in np.flatnonzero(loss > 0).tolist():
+        noise.append(f"HERALDED_ERASE({float(loss[f])!r}) {int(qa[f])}")
+        heralds.append((-1 - f, tuple(net.fusion_coords[f])))
+    for o in np.flatnonzero(one > 0).tolist():
+        f = int(net.outcome_fusion[o])
+        h = float(one[o]) / 2
+        args = f"{h!r}, 0, 0, {h!r}" if net.outcome_basis[o] == 0 else f"{h!r}, {h!r}, 0, 0"
+        noise.append(f"HERALDED_PAULI_CHANNEL_1({args}) {int(qa[f])}")
+        heralds.append((o, tuple(net.fusion_coords[f])))
+    if noise:
+        c += stim.Circuit("\n".join(noise))
+    n_h = len(heralds)
+    # fusions: outcome o = 2f + b is measurement record n_h + o
+    prods = [f"{name[0]}{a}*{name[1]}{b}" for a, b in net.fusion_qubits.tolist()
+             for name in net.basis_names]
+    p_arg = f"({p_flip!r})" if p_flip > 0 else ""
+    c += stim.Circuit(f"MPP{p_arg} " + " ".join(prods))
+    c.append("TICK")
+    total = n_h + net.n_outcomes
+
+
+    lines = []
+    for g in (0, 1):
+        coords = net.check_coords[g].tolist()
+        rows = np.sort(net.checks[g], axis=1) + (n_h - total)
+        for ci, row in enumerate(rows.tolist()):
+            x, y, z = coords[ci]
+            recs = " ".join(f"rec[{r}]" for r in row)
+            lines.append(f"DETECTOR({x:g}, {y:g}, {z:g}, {g}) {recs}")
+    for i, (_o, (x, y, z)) in enumerate(heralds):
+        lines.append(f"DETECTOR({x:g}, {y:g}, {z:g}, {HERALD_TAG:g}) rec[{i - total}]")
+    for k in range(6):
+        recs = " ".join(f"rec[{r}]" for r in (np.flatnonzero(net.membranes[k]) + n_h - total))
+        lines.append(f"OBSERVABLE_INCLUDE({k}) {recs}")
+    c += stim.Circuit("\n".join(lines))
+    return c
+
+
+def check_detectors(network: FusionNetwork) -> np.ndarray:
+    """``(n_checks0 + n_checks1,)``: detector index → (graph, check) as ``g·n0 + c``;
+    i.e. primal check ``c`` is detector ``c`` and dual check ``c`` is ``n0 + c``."""
+    return np.arange(network.checks[0].shape[0] + network.checks[1].shape[0])
+
+
+def herald_outcomes(network: str | FusionNetwork, L: int, model: Any, *,
+                    seed: int | None = None) -> list[np.ndarray]:
+    """The outcomes each herald detector erases, in herald order (after the checks).
+
+    >>> from fbqc.noise import HardwareAgnostic
+    >>> h = herald_outcomes("6ring", 3, HardwareAgnostic(0.1, 0.0))
+    >>> len(h), h[0].tolist()
+    (324, [0])
+    """
+    net = _network(network, L)
+    one, loss, _ = _erasure_plan(net, model, seed)
+    out = [np.array([2 * f, 2 * f + 1]) for f in np.flatnonzero(loss > 0).tolist()]
+    out += [np.array([o]) for o in np.flatnonzero(one > 0).tolist()]
+    return out

@@ -1,0 +1,231 @@
+"""Reproduce the fbqc thresholds: one resumable run, CSVs and figures under ``out/fbqc/``.
+
+Sections (``--only`` picks some):
+
+``erasure``   6-ring and 4-star erasure thresholds (decoder ``erasure-ml``: exact ML).
+``pauli``     6-ring and 4-star Pauli thresholds with ``mwpm`` and ``uf``.
+``region``    6-ring erasure–Pauli region: thresholds along rays from the origin in the
+              (p_E/p_E*, p_P/p_P*) plane, both decoders.
+
+Every sweep goes through :func:`sim.collect` with ``save_resume_filepath`` (a rerun
+continues where it stopped) and every number through :func:`sim.threshold`.  A summary is
+written to ``out/fbqc/thresholds.md`` and ``out/fbqc/summary.csv``.
+
+Usage::
+
+    python scripts/fbqc_thresholds.py            # full run (tens of minutes on 2 cores)
+    python scripts/fbqc_thresholds.py --quick    # small sizes, a minute
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+
+import sim
+
+# references: erasure (p_E*) and Pauli (p_P*) thresholds
+REF = {
+    ("6ring", "erasure"): 0.1201635,  # FCC bond percolation (paper: 11.98 %)
+    ("4star", "erasure"): 1 - (1 - 0.2488) ** 0.25,  # cubic bond percolation per bundle
+    ("6ring", "pauli"): 0.0107,
+    ("4star", "pauli"): 0.0075,
+}
+PAPER = {("6ring", "erasure"): 0.1198, ("4star", "erasure"): 0.0690,
+         ("6ring", "pauli"): 0.0107, ("4star", "pauli"): 0.0075}
+
+
+def _grid(centre: float, rel: float, n: int) -> list[float]:
+    return [float(f"{v:.6g}") for v in np.linspace(centre * (1 - rel), centre * (1 + rel), n)]
+
+
+def _run(tasks, path: Path, args, shots: int, max_errors: int | None = None):
+    return sim.collect(tasks, max_shots=shots, max_errors=max_errors, seed=args.seed,
+                       workers=args.workers, save_resume_filepath=path,
+                       progress=False if args.no_progress else None)
+
+
+def _threshold(stats, x: str, where=None):
+    try:
+        return sim.threshold(stats, x=x, size="L", where=where, bootstrap=200)
+    except ValueError as exc:
+        print("threshold failed:", exc)
+        return None
+
+
+def _record(rows, name, res, ref, paper, command):
+    if res is None:
+        rows.append({"quantity": name, "value": "nan"})
+        return
+    cross = "; ".join(f"{c.size_a:g}/{c.size_b:g}:{c.value:.5g}" for c in res.crossings
+                      if c.value is not None)
+    rows.append({
+        "quantity": name, "value": f"{res.value:.6g}", "ci_low": f"{res.ci[0]:.6g}",
+        "ci_high": f"{res.ci[1]:.6g}", "half_width": f"{res.half_width:.3g}",
+        "reference": f"{ref:.6g}", "paper": f"{paper:.6g}" if paper else "",
+        "ci_contains_reference": str(res.ci[0] <= ref <= res.ci[1]),
+        "nu": f"{res.nu:.3g}", "crossings": cross, "drift": f"{res.drift:.3g}",
+        "chi2_dof": f"{res.chi2_dof:.3g}", "command": command,
+    })
+    print(f"== {name}\n{res.summary()}\n   reference {ref:.6g}")
+
+
+def erasure(args, out: Path, rows) -> None:
+    Ls = [6, 8, 10] if args.quick else [12, 16, 20]
+    shots = 2000 if args.quick else 6000
+    for kind in ("6ring", "4star"):
+        ref = REF[(kind, "erasure")]
+        ps = _grid(ref, 0.08 if args.quick else 0.035, 7)
+        tasks = [("fbqc", {"network": kind, "L": L, "p_erasure": p, "p_pauli": 0.0,
+                           "decoder": "erasure-ml"}) for L in Ls for p in ps]
+        path = out / f"erasure_{kind}.csv"
+        st = _run(tasks, path, args, shots)
+        res = _threshold(st, "p_erasure")
+        _record(rows, f"{kind} erasure threshold (erasure-ml)", res, ref,
+                PAPER[(kind, "erasure")], f"section erasure, {path.name}")
+        sim.plot(st, x="p_erasure", group="L", out=out / f"erasure_{kind}.png",
+                 title=f"{kind} erasure")
+
+
+def pauli(args, out: Path, rows) -> None:
+    Ls = [6, 8] if args.quick else [8, 12, 16]
+    shots = 1000 if args.quick else 8000
+    for kind in ("6ring", "4star"):
+        for dec in ("mwpm", "uf"):
+            centre = REF[(kind, "pauli")] * (0.9 if dec == "uf" else 1.0)
+            ps = _grid(centre, 0.12, 5)
+            tasks = [("fbqc", {"network": kind, "L": L, "p_erasure": 0.0, "p_pauli": p,
+                               "decoder": dec}) for L in Ls for p in ps]
+            path = out / f"pauli_{kind}_{dec}.csv"
+            st = _run(tasks, path, args, shots)
+            res = _threshold(st, "p_pauli")
+            _record(rows, f"{kind} Pauli threshold ({dec})", res, REF[(kind, "pauli")],
+                    PAPER[(kind, "pauli")], f"section pauli, {path.name}")
+            sim.plot(st, x="p_pauli", group="L", out=out / f"pauli_{kind}_{dec}.png",
+                     title=f"{kind} Pauli, {dec}")
+
+
+def region(args, out: Path, rows) -> None:
+    """Thresholds along rays p = t·(cos θ·p_E*, sin θ·p_P*) for the 6-ring."""
+    pE, pP = REF[("6ring", "erasure")], REF[("6ring", "pauli")]
+    res_rows = []
+    for dec in ("uf", "mwpm"):
+        # mwpm rebuilds PyMatching every shot with erasures (no per-shot reweighting API):
+        # smaller sizes and fewer rays
+        if dec == "uf":
+            Ls = [6, 8] if args.quick else [8, 12, 16]
+            shots = 800 if args.quick else 2000
+            angles = [15, 45, 75] if args.quick else [10, 25, 45, 65, 80]
+        else:
+            Ls = [4, 6] if args.quick else [6, 8, 10]
+            shots = 300 if args.quick else 1000
+            angles = [45] if args.quick else [25, 45, 65]
+        for ang in angles:
+            th = math.radians(ang)
+            # centre each ray's grid a little inside the straight line p_E/p_E* + p_P/p_P* = 1
+            ts = _grid(0.9 / (math.cos(th) + math.sin(th)), 0.25, 5)
+            tasks = [("fbqc", {"network": "6ring", "L": L,
+                               "p_erasure": float(f"{t * math.cos(th) * pE:.6g}"),
+                               "p_pauli": float(f"{t * math.sin(th) * pP:.6g}"),
+                               "decoder": dec}) for L in Ls for t in ts]
+            path = out / f"region_{dec}_{ang}.csv"
+            st = _run(tasks, path, args, shots)
+
+            def tfun(s, th=th):
+                m = s.json_metadata
+                return m["p_erasure"] / (math.cos(th) * pE) if math.cos(th) > 1e-9 else \
+                    m["p_pauli"] / (math.sin(th) * pP)
+
+            try:
+                res = sim.threshold(st, x=tfun, size="L", bootstrap=100)
+            except ValueError as exc:
+                print("region threshold failed:", exc)
+                continue
+            t, lo, hi = res.value, res.ci[0], res.ci[1]
+            res_rows.append({"decoder": dec, "angle_deg": ang, "t": t, "t_lo": lo, "t_hi": hi,
+                             "p_erasure": t * math.cos(th) * pE,
+                             "p_pauli": t * math.sin(th) * pP, "drift": res.drift})
+            print(f"region {dec} θ={ang}°: t*={t:.4g} [{lo:.4g}, {hi:.4g}]")
+    with open(out / "region.csv", "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=["decoder", "angle_deg", "t", "t_lo", "t_hi",
+                                           "p_erasure", "p_pauli", "drift"])
+        w.writeheader()
+        w.writerows(res_rows)
+    _plot_region(res_rows, out)
+
+
+def _axis_pauli(out: Path) -> dict[str, float]:
+    """Pauli-axis end points (p_P threshold / p_P*) from this run's Pauli section."""
+    ends = {"uf": 1.0, "mwpm": 1.0}
+    path = out / "summary_pauli.csv"
+    if path.exists():
+        with open(path) as fh:
+            for row in csv.DictReader(fh):
+                for dec in ends:
+                    name = f"6ring Pauli threshold ({dec})"
+                    if row["quantity"] == name and row["value"] != "nan":
+                        ends[dec] = float(row["value"]) / REF[("6ring", "pauli")]
+    return ends
+
+
+def _plot_region(res_rows, out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ends = _axis_pauli(out)
+    fig, ax = plt.subplots(figsize=(5, 4.5))
+    for i, dec in enumerate(("uf", "mwpm")):
+        rr = sorted((r for r in res_rows if r["decoder"] == dec), key=lambda r: r["angle_deg"])
+        if not rr:
+            continue
+        c = [math.cos(math.radians(r["angle_deg"])) for r in rr]
+        sn = [math.sin(math.radians(r["angle_deg"])) for r in rr]
+        x = [1.0] + [r["t"] * ci for r, ci in zip(rr, c)] + [0.0]
+        y = [0.0] + [r["t"] * si for r, si in zip(rr, sn)] + [ends[dec]]
+        ax.plot(x, y, "o-", color=f"C{i}", label=f"{dec} (sizes: see region_{dec}_*.csv)")
+        for r, ci, si in zip(rr, c, sn):  # CI along the ray
+            ax.plot([r["t_lo"] * ci, r["t_hi"] * ci], [r["t_lo"] * si, r["t_hi"] * si],
+                    color=f"C{i}", lw=3, alpha=0.4)
+    ax.plot([0, 1], [1, 0], "k:", lw=1, label="straight line")
+    ax.set_xlabel("p_E / p_E*  (p_E* = 0.1202)")
+    ax.set_ylabel("p_P / p_P*  (p_P* = 0.0107)")
+    ax.set_title("6-ring correctable region (rays from the origin)")
+    ax.legend(fontsize=8)
+    fig.savefig(out / "region.png", dpi=120, bbox_inches="tight")
+    plt.close(fig)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--quick", action="store_true", help="small sizes and shots")
+    p.add_argument("--only", nargs="+", choices=["erasure", "pauli", "region"],
+                   default=["erasure", "pauli", "region"])
+    p.add_argument("--out", default="out/fbqc")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--no-progress", action="store_true")
+    args = p.parse_args(argv)
+    out = Path(args.out) / ("quick" if args.quick else "full")
+    out.mkdir(parents=True, exist_ok=True)
+    rows: list[dict] = []
+    t0 = time.time()
+    for name in args.only:
+        {"erasure": erasure, "pauli": pauli, "region": region}[name](args, out, rows)
+    keys = sorted({k for r in rows for k in r}, key=lambda k: (k != "quantity", k))
+    with open(out / f"summary_{'_'.join(args.only)}.csv", "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=keys)
+        w.writeheader()
+        w.writerows(rows)
+    print(f"done in {time.time() - t0:.0f} s; results in {out}/")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,298 @@
+"""Recurrent Hebbian network: kernel vs reference, emergence of the clique memory."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hebbian import CliqueNetwork, RecurrentHebbian
+from hebbian import _recurrent_kernels as RK
+from hebbian.noise import ReleaseNoise
+from hebbian.recurrent import (
+    LearnedCliqueNetwork,
+    build_for_sampler,
+    edge_metrics,
+    ideal_adjacency,
+)
+from tests.hebbian.reference_recurrent import present as ref_present
+
+
+def _random_case(rng, C, L, M, steps, with_spont):
+    n = C * L
+    W = np.zeros((n, n), np.float32)
+    # a mix of stable links, transients and zeros, inter-cluster only
+    cl = np.arange(n) // L
+    r = rng.random((n, n))
+    W[r < 0.05] = 1.0
+    tr = (r >= 0.05) & (r < 0.10)
+    W[tr] = rng.random(int(tr.sum())).astype(np.float32)
+    W[cl[:, None] == cl[None, :]] = 0.0
+    pos = rng.integers(0, L, size=(M, C))
+    inputs = np.where(rng.random((M, C)) < 0.3, -1, pos + np.arange(C) * L).astype(np.int64)
+    if with_spont:
+        lit = rng.random((M, steps, C)) < 0.2
+        spont = np.where(lit, rng.integers(0, L, size=lit.shape), -1).astype(np.int64)
+    else:
+        spont = np.zeros((0, 1, 1), np.int64)
+    return W, inputs, spont
+
+
+@pytest.mark.parametrize("case", range(8))
+def test_kernel_matches_reference(case):
+    rng = np.random.default_rng(100 + case)
+    C, L, M, steps = 4, 5, 3, 7
+    with_spont = case % 2 == 1
+    per_cluster = case % 4 < 2
+    plastic = case != 6
+    clamp = case == 5
+    stable = 2 if case in (2, 3) else 0
+    n_syn, p_rel = (3, 0.5) if case == 7 else (0, 1.0)
+    cap = 3 if case % 3 == 0 else C
+    W, inputs, spont = _random_case(rng, C, L, M, steps, with_spont)
+    Wk, Wr = W.copy(), W.copy()
+    seed = np.uint64(12345 + case)
+    om, ow, os_ = (np.empty((M, C), np.int64), np.empty((M, C), np.int64),
+                   np.empty(M, np.int64))
+    args = (inputs, spont, 4.0, 1.0, 0.141, steps, cap, per_cluster, plastic, clamp, stable,
+            1e-4, seed, 17, n_syn, p_rel)
+    RK.present(Wk, L, *args, om, ow, os_)
+    rm, rw, rs = ref_present(Wr, L, *args)
+    np.testing.assert_array_equal(Wk, Wr)
+    np.testing.assert_array_equal(om, rm)
+    np.testing.assert_array_equal(ow, rw)
+    np.testing.assert_array_equal(os_, rs)
+
+
+def test_link_needs_about_54_coactivations():
+    # two clusters, one message driven for T steps (one co-activation per step): the
+    # link passes the 0.8 threshold at the 54th co-activation and reaches 1 at the 55th
+    w = {}
+    for T in (53, 54, 55):
+        net = RecurrentHebbian(2, 3, steps=T, seed=0).learn([[0, 1]])
+        w[T] = float(net.weights[0, 3 + 1])
+        assert net.weights[4, 0] == w[T]  # symmetric growth
+    assert w[53] < 0.8 < 0.99 < w[54] < 1.0 == w[55]
+
+
+def test_clean_input_learns_the_ideal_clique_graph():
+    # spec 6.9: chi = c = 8, l = 32, M ~ 100, T = 60: binarized W == W*
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        msgs = rng.integers(0, 32, size=(100, 8))
+        net = RecurrentHebbian(8, 32, seed=seed).learn(msgs)
+        ideal = ideal_adjacency(msgs, 8, 32)
+        assert (net.adjacency() == ideal).all()
+        # nothing half-learned is left: weights are exactly 0 or 1
+        assert set(np.unique(net.weights)) <= {0.0, 1.0}
+        clique = net.binarize()
+        assert isinstance(clique, CliqueNetwork)
+        assert (clique.adjacency() == ideal).all()
+
+
+def test_noisy_presentation_edge_recall_matches_formula():
+    # p_erase = 0.5, r = 10 rounds, no completion: an edge is learnt iff both ends are
+    # presented together at least once: recall 1 - (1 - (1 - p)^2)^r = 0.9437
+    p, r, C, L, M = 0.5, 10, 8, 64, 60
+    rng = np.random.default_rng(7)
+    msgs = rng.integers(0, L, size=(M, C))
+    net = RecurrentHebbian(C, L, p_erase=p, completion=False, seed=8).learn(msgs, rounds=r)
+    adj = net.adjacency()
+    units = msgs + np.arange(C) * L
+    iu = np.triu_indices(C, 1)
+    per_msg = adj[units[:, iu[0]], units[:, iu[1]]].mean(axis=1)
+    expected = 1 - (1 - (1 - p) ** 2) ** r
+    # messages are independent: 3-sigma interval of the mean of per-message recalls
+    half = 3 * per_msg.std(ddof=1) / np.sqrt(M)
+    assert abs(per_msg.mean() - expected) < half, (per_msg.mean(), expected, half)
+    m = net.edge_metrics(msgs)
+    assert m["precision"] == 1.0
+    assert abs(m["recall"] - expected) < half + 0.01
+
+
+def test_completion_learns_spurious_edges():
+    rng = np.random.default_rng(3)
+    msgs = rng.integers(0, 32, size=(60, 8))
+    on = RecurrentHebbian(8, 32, p_erase=0.5, seed=1).learn(msgs, rounds=6)
+    off = RecurrentHebbian(8, 32, p_erase=0.5, completion=False, seed=1).learn(msgs, rounds=6)
+    m_on, m_off = on.edge_metrics(msgs), off.edge_metrics(msgs)
+    assert m_off["precision"] == 1.0
+    assert m_on["precision"] < 1.0
+    assert m_on["recall"] > m_off["recall"]
+
+
+def test_spontaneous_activity_and_insertions_keep_learning_going():
+    rng = np.random.default_rng(4)
+    msgs = rng.integers(0, 32, size=(40, 8))
+    net = RecurrentHebbian(8, 32, p_erase=0.25, p_insert=0.5, p_spont=0.05, seed=2)
+    m = net.learn(msgs, rounds=3).edge_metrics(msgs)
+    assert m["recall"] > 0.9
+    assert 0.0 < m["precision"] <= 1.0
+
+
+def test_recall_on_ideal_network_and_plasticity_flag():
+    rng = np.random.default_rng(5)
+    C, L, M = 8, 64, 300
+    msgs = rng.integers(0, L, size=(M, C))
+    net = RecurrentHebbian(C, L, seed=3).learn(msgs)
+    cues = msgs.copy()
+    cues[:, :4] = -1
+    before = net.weights.copy()
+    res = net.recall(cues)
+    assert (res.messages == msgs).all() and res.converged.all()
+    assert (net.weights == before).all()  # plastic_recall=False by default
+    net.recall(cues, plastic=True)
+    assert not (net.weights == before).all()  # learning stayed on
+    ideal = RecurrentHebbian.from_adjacency(ideal_adjacency(msgs, C, L), C)
+    assert (ideal.weights == before).all()
+
+
+def test_release_noise_runs_and_is_seeded():
+    rng = np.random.default_rng(6)
+    msgs = rng.integers(0, 16, size=(20, 4))
+    kw = dict(steps=60, release=ReleaseNoise(5, 0.5))
+    a = RecurrentHebbian(4, 16, seed=11, **kw).learn(msgs)
+    b = RecurrentHebbian(4, 16, seed=11, **kw).learn(msgs)
+    assert (a.weights == b.weights).all()
+    assert a.edge_metrics(msgs)["recall"] > 0.9
+
+
+def test_edge_metrics_counts():
+    ideal = ideal_adjacency([[0, 0]], 2, 2)
+    learned = ideal.copy()
+    learned[1, 3] = True
+    m = edge_metrics(learned, ideal, 2)
+    assert m["precision"] == pytest.approx(2 / 3) and m["recall"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "exc", "word"),
+    [
+        (dict(clusters=1), ValueError, "clusters"),
+        (dict(steps=0), ValueError, "steps"),
+        (dict(epsilon=1.5), ValueError, "epsilon"),
+        (dict(p_erase=-0.1), ValueError, "p_erase"),
+        (dict(active=9), ValueError, "active"),
+        (dict(energy="x"), ValueError, "energy"),
+        (dict(plastic_recall=1), TypeError, "plastic_recall"),
+        (dict(release=0.5), TypeError, "release"),
+        (dict(seed="a"), TypeError, "seed"),
+    ],
+)
+def test_bad_parameters(kwargs, exc, word):
+    args = dict(clusters=8, neurons_per_cluster=4)
+    args.update(kwargs)
+    with pytest.raises(exc, match=word):
+        RecurrentHebbian(args.pop("clusters"), args.pop("neurons_per_cluster"), **args)
+
+
+def test_bad_messages_and_cues():
+    net = RecurrentHebbian(3, 4)
+    with pytest.raises(ValueError, match="messages"):
+        net.learn([[0, 1]])
+    with pytest.raises(ValueError, match="messages"):
+        net.learn([[0, 1, 4]])
+    with pytest.raises(TypeError, match="messages"):
+        net.learn([[0.5, 1, 2]])
+    with pytest.raises(ValueError, match="cues"):
+        net.recall([[0, -2, 1]])
+    with pytest.raises(ValueError, match="rounds"):
+        net.learn([[0, 1, 2]], rounds=0)
+
+
+def test_sampler_builder(monkeypatch):
+    from hebbian import sampler as S
+
+    monkeypatch.setitem(S.MODELS, "recurrent", build_for_sampler)
+    s = S.MemorySampler()
+    base = {"clusters": 8, "neurons": 32, "messages": 150, "erased": 3,
+            "queries_per_network": 200}
+    p = s.validate({"model": "recurrent", **base, "recall": "recurrent",
+                    "plastic_recall": True})
+    st = s.sample(p, 200, np.random.default_rng(0))
+    assert st.shots == 200 and 0 <= st.errors <= 20
+    pc = s.validate({"model": "recurrent", **base, "rule": "som", "iterations": None})
+    pk = s.validate({"model": "clique", **base, "rule": "som", "iterations": None})
+    # clean learning gives the clique memory exactly: same counts as the clique model
+    a = s.sample(pc, 200, np.random.default_rng(1))
+    b = s.sample(pk, 200, np.random.default_rng(1))
+    assert (a.errors, a.custom_counts) == (b.errors, b.custom_counts)
+    with pytest.raises(ValueError, match="recall"):
+        s.validate({"model": "recurrent", **base, "recall": "x"})
+    net, msgs = build_for_sampler(p, np.random.default_rng(2))
+    assert isinstance(net, LearnedCliqueNetwork) and msgs.shape == (150, 8)
+    with pytest.raises(ValueError, match="insertions"):
+        net.recall(msgs, insertions=[[0]] * 150)
+
+
+def test_learned_clique_network_restores_weights_after_plastic_recall():
+    rng = np.random.default_rng(9)
+    msgs = rng.integers(0, 16, size=(60, 4))
+    hebb = RecurrentHebbian(4, 16, plastic_recall=True, seed=0).learn(msgs)
+    w0 = hebb.weights.copy()
+    net = LearnedCliqueNetwork(hebb, recurrent_recall=True)
+    cues = msgs.copy()
+    cues[:, :2] = -1
+    a = net.recall(cues)
+    assert (hebb.weights == w0).all()
+    b = LearnedCliqueNetwork(hebb).recall(cues, rule="som", iterations=None)
+    assert a.messages.shape == b.messages.shape == msgs.shape
+    with pytest.raises(TypeError, match="hebbian"):
+        LearnedCliqueNetwork(CliqueNetwork(4, 16))
+
+
+def test_load_and_emergence_curves_small():
+    from hebbian.recurrent import emergence_curve, load_curve
+
+    rows = load_curve(6, 16, [20, 60], erased=2, queries=50, seed=1)
+    assert {r["variant"] for r in rows} == {"learned", "learned-plastic", "ideal"}
+    assert all(r["exact"] for r in rows)
+    by = {(r["messages"], r["variant"]): r["errors"] for r in rows}
+    assert by[(20, "learned")] == by[(20, "ideal")]  # same graph, same dynamics
+    em = emergence_curve(6, 16, 30, rounds=3, erased=2, queries=40, seed=2, p_erase=0.5,
+                         completion=False)
+    rec = [r["recall"] for r in em]
+    assert rec == sorted(rec) and all(r["precision"] == 1.0 for r in em)
+    assert em[-1]["presentations"] == 90
+
+
+def test_cli_sweep_model_recurrent(monkeypatch, tmp_path, capsys):
+    import sinter
+
+    from hebbian import cli
+    from hebbian import sampler as S
+
+    monkeypatch.setitem(S.MODELS, "recurrent", build_for_sampler)
+    for k in ("recall", "plastic_recall"):
+        monkeypatch.setitem(cli.PARAMS, k, k)
+    out = tmp_path / "rec.csv"
+    rc = cli.main(["sweep", "--model", "recurrent", "--clusters", "8", "--neurons", "32",
+                   "--messages", "100", "--erased", "4", "--recall", "recurrent",
+                   "--plastic-recall", "true,false", "--queries-per-network", "100",
+                   "--max-shots", "200", "--workers", "1", "--seed", "3", "--out", str(out),
+                   "--no-progress"])
+    assert rc == 0
+    stats = sinter.read_stats_from_csv_files(out)
+    assert len(stats) == 2 and all(s.shots == 200 for s in stats)
+    assert {s.json_metadata["plastic_recall"] for s in stats} == {True, False}
+    assert cli.main(["sweep", "--model", "recurrent", "--clusters", "8", "--neurons", "32",
+                     "--messages", "100", "--recall", "nope", "--out", str(out)]) == 2
+
+
+def test_plastic_recall_lags_the_clique_network_at_high_load():
+    # Same graph (clean learning gives the clique graph), same cues: plasticity during
+    # recall turns successes into failures far more often than the reverse (McNemar).
+    from scipy.stats import binomtest
+
+    C, L, M, Q = 8, 64, 1300, 3000
+    rng = np.random.default_rng(0)
+    msgs = rng.integers(0, L, size=(M, C))
+    net = RecurrentHebbian.from_adjacency(ideal_adjacency(msgs, C, L), C, seed=0)
+    truth = msgs[rng.integers(0, M, size=Q)]
+    cues = truth.copy()
+    np.put_along_axis(cues, np.argsort(rng.random((Q, C)), axis=1)[:, :4], -1, axis=1)
+    w0 = net.weights.copy()
+    fixed = (net.recall(cues).messages != truth).any(axis=1)
+    assert (net.weights == w0).all()
+    plastic = (net.recall(cues, plastic=True).messages != truth).any(axis=1)
+    b, c = int((plastic & ~fixed).sum()), int((fixed & ~plastic).sum())
+    assert binomtest(b, b + c, 0.5, alternative="greater").pvalue < 1e-6, (b, c)

@@ -1,0 +1,262 @@
+"""``erasurelab unlearn deletion|audit|worstcase|gslora|erase ...``.
+
+Each subcommand runs its experiment function over seeds through :func:`sim.run_grid`,
+writing tidy CSV to ``--out`` and a figure beside it (``--figure``, default ``OUT.png``).
+``erase`` is handed, with the rest of the command line, to ``unlearn.erase_cli:main``.
+
+Examples
+--------
+>>> main(["deletion", "--deletions", "0", "--out", "never-written.csv"])  # bad input
+2
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["main"]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise ValueError(message)
+
+
+def _seeds(text: str) -> list[int]:
+    from sim import parse_values
+
+    vals = parse_values(text)
+    if len(vals) == 1 and int(vals[0]) == vals[0] and "," not in text:
+        n = int(vals[0])
+        if n < 1:
+            raise ValueError(f"--seeds must be >= 1, got {n}")
+        return list(range(n))
+    return [int(v) for v in vals]
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="erasurelab unlearn", description="machine unlearning experiments")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    def common(sp, seeds):
+        sp.add_argument("--seeds", default=str(seeds),
+                        help="a count N (seeds 0..N-1) or a list 'a,b,c'")
+        sp.add_argument("--out", required=True, help="tidy CSV (appended to; resumes)")
+        sp.add_argument("--figure", default=None, help="figure path (default OUT.png)")
+        sp.add_argument("--no-progress", action="store_true")
+
+    d = sub.add_parser("deletion", help="certified vs empirical deletion ε as steps grow")
+    d.add_argument("--dataset", default="breast_cancer", choices=["breast_cancer"])
+    d.add_argument("--deletions", type=int, default=20, help="records deleted (k)")
+    d.add_argument("--sigma", type=float, default=0.05)
+    d.add_argument("--lam", type=float, default=1e-2)
+    d.add_argument("--chains", type=int, default=400)
+    d.add_argument("--learn-steps", type=int, default=2000)
+    d.add_argument("--steps", default="0,25,50,100,200,400",
+                   help="deletion steps K_U: list or START:STOP:COUNT")
+    d.add_argument("--select", default="influential", choices=["influential", "random"])
+    d.add_argument("--delta", type=float, default=1e-3)
+    common(d, 2)
+
+    a = sub.add_parser("audit", help="MIA / U-LiRA / KS audits of original vs retrain")
+    a.add_argument("--frac", type=float, default=0.1)
+    a.add_argument("--ensemble", type=int, default=5)
+    a.add_argument("--epochs", type=int, default=20)
+    common(a, 10)
+
+    w = sub.add_parser("worstcase", help="worst-case forget sets vs random / lowest-loss")
+    w.add_argument("--frac", type=float, default=0.1)
+    w.add_argument("--selectors", default="random,lowest,bilevel")
+    w.add_argument("--ensemble", type=int, default=3)
+    w.add_argument("--approx", default="ft", choices=["ft", "ga"],
+                   help="approximate unlearning: fine-tune on retained data, or gradient ascent")
+    common(w, 3)
+
+    g = sub.add_parser("gslora", help="GS-LoRA continual forgetting on the digits MLP")
+    g.add_argument("--tasks", type=int, default=4)
+    g.add_argument("--alpha", type=float, default=1e-4)
+    g.add_argument("--beta", type=float, default=1.0)
+    g.add_argument("--bnd", type=float, default=10.0)
+    g.add_argument("--rank", type=int, default=8)
+    g.add_argument("--steps", type=int, default=200)
+    g.add_argument("--proximal", action="store_true")
+    common(g, 2)
+
+    sub.add_parser("erase", help="closed-form concept erasure (see erasurelab unlearn erase -h)",
+                   add_help=False)
+    return p
+
+
+def _validate(args):
+    if args.command == "deletion":
+        if args.deletions < 1:
+            raise ValueError(f"--deletions must be >= 1, got {args.deletions}")
+        if args.sigma <= 0:
+            raise ValueError(f"--sigma must be > 0, got {args.sigma}")
+        if args.lam <= 0:
+            raise ValueError(f"--lam must be > 0, got {args.lam}")
+        if args.chains < 4:
+            raise ValueError(f"--chains must be >= 4, got {args.chains}")
+        if not 0 < args.delta < 1:
+            raise ValueError(f"--delta must lie in (0, 1), got {args.delta}")
+        if args.deletions >= 569:
+            raise ValueError("--deletions must be smaller than the dataset (569)")
+    if args.command in ("audit", "worstcase") and not 0 < args.frac < 1:
+        raise ValueError(f"--frac must lie in (0, 1), got {args.frac}")
+    if args.command == "audit" and args.ensemble < 3:
+        raise ValueError(f"--ensemble must be >= 3, got {args.ensemble}")
+    if args.command == "worstcase":
+        bad = set(args.selectors.split(",")) - {"random", "lowest", "bilevel"}
+        if bad:
+            raise ValueError(f"--selectors: unknown selector(s) {sorted(bad)}")
+    if args.command == "gslora":
+        if not 1 <= args.tasks <= 4:
+            raise ValueError(f"--tasks must lie in [1, 4], got {args.tasks}")
+        if args.alpha < 0 or args.beta < 0 or args.bnd < 0:
+            raise ValueError("--alpha, --beta and --bnd must be >= 0")
+
+
+def _figure(args):
+    return Path(args.figure) if args.figure else Path(args.out).with_suffix(".png")
+
+
+def _plot(summary, x, metrics, path, *, xlabel, ylabel, logy=True, title=""):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for m in metrics:
+        rows = sorted((s for s in summary if s["metric"] == m), key=lambda s: s[x])
+        if not rows:
+            continue
+        xs = np.array([s[x] for s in rows], float)
+        mu = np.array([s["mean"] for s in rows], float)
+        lo = np.array([s["ci_low"] for s in rows], float)
+        hi = np.array([s["ci_high"] for s in rows], float)
+        lo = np.where(np.isfinite(lo), lo, mu)
+        hi = np.where(np.isfinite(hi), hi, mu)
+        ax.plot(xs, mu, marker="o", label=m)
+        ax.fill_between(xs, lo, hi, alpha=0.2)
+    if logy:
+        ax.set_yscale("symlog", linthresh=1e-2)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def _table(summary, keys, metrics):
+    lines = []
+    for s in summary:
+        if s["metric"] in metrics:
+            head = " ".join(f"{k}={s[k]}" for k in keys)
+            lines.append(f"{head} {s['metric']}: {s['mean']:.4g} "
+                         f"[{s['ci_low']:.4g}, {s['ci_high']:.4g}] (n={s['n']})")
+    print("\n".join(lines))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns 0 on success, 2 on bad input (nothing written)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["erase"]:
+        try:
+            from . import erase_cli
+        except ImportError as exc:
+            print(f"erasurelab unlearn erase: unavailable ({exc})", file=sys.stderr)
+            return 2
+        return erase_cli.main(argv[1:])
+    try:
+        args = _parser().parse_args(argv)
+        if args.command is None:
+            raise ValueError("a subcommand is required: deletion|audit|worstcase|gslora|erase")
+        _validate(args)
+        seeds = _seeds(args.seeds)
+        from sim import parse_values
+
+        steps = [int(v) for v in parse_values(args.steps)] if args.command == "deletion" else []
+        if any(s < 0 for s in steps):
+            raise ValueError("--steps must be >= 0")
+    except (ValueError, TypeError) as exc:
+        print(f"erasurelab unlearn: error: {exc}", file=sys.stderr)
+        return 2
+    import sim
+
+    from . import experiments as ex
+
+    progress = False if args.no_progress else None
+    fig = _figure(args)
+    if args.command == "deletion":
+        grid = {"dataset": [args.dataset], "k": [args.deletions], "sigma": [args.sigma],
+                "lam": [args.lam], "chains": [args.chains], "learn_steps": [args.learn_steps],
+                "select": [args.select], "delta": [args.delta], "steps": steps}
+        summary = sim.run_grid(ex.deletion, grid, seeds=seeds, out=args.out, progress=progress)
+        mets = ["eps_rdp_upper", "eps_delta_upper", "renyi_fit", "eps_attack", "eps_attack_lb"]
+        _table(summary, ["steps"], mets)
+        _plot(summary, "steps", mets, fig, xlabel="deletion steps K_U", ylabel="ε",
+              title=f"{args.dataset}: k={args.deletions}, σ={args.sigma} (bound: chien24-code)")
+    elif args.command == "audit":
+        grid = {"frac": [args.frac], "ensemble": [args.ensemble], "epochs": [args.epochs]}
+        summary = sim.run_grid(ex.audit, grid, seeds=seeds, out=args.out, progress=progress)
+        rows = [r for r in sim.read_grid(args.out) if r["seed"] in set(seeds)]
+        by = {}
+        for r in rows:
+            by.setdefault(r["metric"], {})[r["seed"]] = r["value"]
+        _table(summary, [], [s["metric"] for s in summary])
+        if len(seeds) >= 2:
+            from .metrics import paired_advantage_test
+
+            t = paired_advantage_test([by["mia_auc_orig"][s] for s in seeds],
+                                      [by["mia_auc_retrain"][s] for s in seeds])
+            print(f"paired MIA AUC orig > retrain: {t['n_higher']}/{t['n']} seeds, "
+                  f"Wilcoxon p = {t['p_wilcoxon']:.3g}, t-test p = {t['p_ttest']:.3g}")
+        _bar(summary, ["mia_auc_orig", "mia_auc_retrain", "tpr1_orig", "tpr1_retrain",
+                       "ulira_p_orig", "ulira_p_retrain"], fig, "digits MLP audit")
+    elif args.command == "worstcase":
+        grid = {"selector": args.selectors.split(","), "frac": [args.frac],
+                "ensemble": [args.ensemble], "approx": [args.approx]}
+        summary = sim.run_grid(ex.worstcase, grid, seeds=seeds, out=args.out, progress=progress)
+        _table(summary, ["selector"], ["gap", "ref_spread", "excess", "gap_ratio", "forget_acc_ft",
+                                       "forget_acc_retrain"])
+        _bar([dict(s, metric=f"{s['metric']}:{s['selector']}") for s in summary
+              if s["metric"] == "excess"], None, fig, "fine-tune vs retrain gap (excess TV)")
+    elif args.command == "gslora":
+        grid = {"n_tasks": [args.tasks], "alpha": [args.alpha], "beta": [args.beta],
+                "bnd": [args.bnd], "rank": [args.rank], "steps": [args.steps],
+                "proximal": [bool(args.proximal)]}
+        summary = sim.run_grid(ex.gslora, grid, seeds=seeds, out=args.out, progress=progress)
+        _table(summary, [], [s["metric"] for s in summary])
+        _bar(summary, [f"{m}_{t}" for t in range(args.tasks)
+                       for m in ("forget_acc", "retain_acc", "h_mean")], fig,
+             "GS-LoRA per task")
+    print(f"wrote {args.out} and {fig}")
+    return 0
+
+
+def _bar(summary, metrics, path, title):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [s for s in summary if metrics is None or s["metric"] in metrics]
+    fig, ax = plt.subplots(figsize=(max(4, 0.6 * len(rows) + 2), 4))
+    ax.bar(range(len(rows)), [s["mean"] for s in rows],
+           yerr=[s["mean"] - s["ci_low"] if np.isfinite(s["ci_low"]) else 0.0 for s in rows],
+           capsize=3)
+    ax.set_xticks(range(len(rows)), [s["metric"] for s in rows], rotation=60, ha="right",
+                  fontsize=7)
+    ax.set_title(title)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
