@@ -29,8 +29,6 @@ def test_zero_noise_every_stored_message_is_a_fixed_point(rule, filt):
     net = CliqueNetwork(8, L).store(msgs)
     assert 0.45 < net.density < 0.55
     res = net.recall(msgs, rule=rule, filter=filt, iterations=3)
-    if filt == "gwta":  # GWTA keeps the global maximum only: the whole message
-        pass
     assert np.array_equal(res.messages, msgs)
     assert (res.n_winners == 1).all() and res.converged.all()
     assert (res.iterations == 1).all()
