@@ -77,32 +77,36 @@ def store_units(bits, units, L):
     bits : uint64 (n, C-1, wl), updated in place.
     units : int64 (M, k) global unit ids of each message, -1 ignored.
     """
+    n, C1, wl = bits.shape
     M, k = units.shape
+    flat = bits.reshape(n * C1 * wl)
+    row = np.empty(k, np.int64)
     cl = np.empty(k, np.int64)
-    word = np.empty(k, np.int64)
+    off = np.empty(k, np.int64)
     mask = np.empty(k, np.uint64)
+    rs = C1 * wl
     for m in range(M):
+        nv = 0
         for x in range(k):
             a = units[m, x]
             if a < 0:
-                cl[x] = -1
                 continue
             c = a // L
             ob = a - c * L
-            cl[x] = c
-            word[x] = ob >> 6
-            mask[x] = _ONE << np.uint64(ob & 63)
-        for x in range(k):
+            row[nv] = a * rs
+            cl[nv] = c
+            off[nv] = c * wl + (ob >> 6)
+            mask[nv] = _ONE << np.uint64(ob & 63)
+            nv += 1
+        for x in range(nv):
             ia = cl[x]
-            if ia < 0:
-                continue
-            a = units[m, x]
-            for y in range(k):
+            r = row[x]
+            for y in range(nv):
                 ib = cl[y]
-                if ib < 0 or ib == ia:
+                if ib == ia:
                     continue
-                jj = ib - 1 if ib > ia else ib
-                bits[a, jj, word[y]] |= mask[y]
+                p = r + off[y] - (wl if ib > ia else 0)
+                flat[p] |= mask[y]
 
 
 @njit(cache=True)
@@ -121,12 +125,11 @@ def cluster_or(bits, L):
 
 @njit(cache=True, inline="always")
 def _add(planes, nb, j, w, x, start):
-    p = start
-    while x != _ZERO and p < nb:
+    # no early exit on x == 0: a fixed trip count predicts better than the carry
+    for p in range(start, nb):
         t = planes[p, j, w] & x
         planes[p, j, w] ^= x
         x = t
-        p += 1
 
 
 @njit(cache=True)
@@ -169,32 +172,36 @@ def _init_state(state, q, cues, ins, fill, fill_mode, L, lastmask):
 
 
 @njit(cache=True, inline="always")
-def _rip(r0, r1, r2, r3, r4, r5, r6, r7, x):
-    """Add the 64 one-bit numbers of ``x`` to the 8-bit sliced counter ``r0..r7``."""
+def _rip(r0, r1, r2, r3, r4, r5, r6, r7, x, nb):
+    """Add the 64 one-bit numbers of ``x`` to the ``nb``-bit sliced counter ``r0..r7``.
+
+    The scores stay below ``2**nb`` (``nb <= 8``), so the carry out of plane ``nb - 1``
+    is zero; branching on ``nb`` (fixed per step) is predictable, unlike on the carry.
+    """
     t = r0 & x
     r0 ^= x
     x = t
-    if x != _ZERO:
+    if nb > 1:
         t = r1 & x
         r1 ^= x
         x = t
-        if x != _ZERO:
+        if nb > 2:
             t = r2 & x
             r2 ^= x
             x = t
-            if x != _ZERO:
+            if nb > 3:
                 t = r3 & x
                 r3 ^= x
                 x = t
-                if x != _ZERO:
+                if nb > 4:
                     t = r4 & x
                     r4 ^= x
                     x = t
-                    if x != _ZERO:
+                    if nb > 5:
                         t = r5 & x
                         r5 ^= x
                         x = t
-                        if x != _ZERO:
+                        if nb > 6:
                             t = r6 & x
                             r6 ^= x
                             x = t
@@ -202,15 +209,35 @@ def _rip(r0, r1, r2, r3, r4, r5, r6, r7, x):
     return r0, r1, r2, r3, r4, r5, r6, r7
 
 
+@njit(cache=True, inline="always")
+def _rip4(r0, r1, r2, r3, x):
+    """:func:`_rip` for scores below 16 (four planes), without branches."""
+    t = r0 & x
+    r0 ^= x
+    x = t
+    t = r1 & x
+    r1 ^= x
+    x = t
+    t = r2 & x
+    r2 ^= x
+    r3 ^= t
+    return r0, r1, r2, r3
+
+
 @njit(cache=True)
-def _score_planes(bits, state, planes, rule, gamma, L, allow, allow_mode, q, ids, cstart, aclus):
+def _score_planes(
+    bits, state, planes, rule, gamma, L, allow, allow_mode, q, ids, cstart, aclus, rows
+):
     """Fill ``planes`` with the scores of ``state``; return the number of planes used.
 
     Each target word is accumulated in eight registers (scores < 256) and written once;
     larger scores fall back to ripple-carry in memory.  With ``allow_mode == 1`` only
-    the allowed target clusters are scored (the others are left at 0).
+    the allowed target clusters are scored (the others are left at 0).  ``rows`` is
+    scratch (n,): the flat offsets of the active units' rows in ``bits``.
     """
     C, wl = state.shape
+    rs = bits.shape[1] * wl
+    flat = bits.reshape(bits.size)
     total = 0
     nac = 0
     for i in range(C):
@@ -220,7 +247,9 @@ def _score_planes(bits, state, planes, rule, gamma, L, allow, allow_mode, q, ids
             x = state[i, w]
             while x != _ZERO:
                 t = x & (~x + _ONE)
-                ids[total] = i * L + w * 64 + popcount(t - _ONE)
+                a = i * L + w * 64 + popcount(t - _ONE)
+                ids[total] = a
+                rows[total] = a * rs
                 total += 1
                 cnt += 1
                 x ^= t
@@ -236,6 +265,51 @@ def _score_planes(bits, state, planes, rule, gamma, L, allow, allow_mode, q, ids
                 for w in range(wl):
                     planes[p, j, w] = _ZERO
             continue
+        if rule == 0 and nb <= 8:
+            # sources in clusters < j use block jj = j - 1, those > j block jj = j; the
+            # memory term (gamma == 1) is one more row, the state itself
+            lo = cstart[j]
+            hi = cstart[j + 1]
+            for w in range(wl):
+                r0 = r1 = r2 = r3 = r4 = r5 = r6 = r7 = _ZERO
+                ol = (j - 1) * wl + w
+                oh = j * wl + w
+                if nb <= 4:  # scores < 16: four planes, no branch (higher carries are 0)
+                    for s in range(lo):
+                        r0, r1, r2, r3 = _rip4(r0, r1, r2, r3, flat[rows[s] + ol])
+                    for s in range(hi, total):
+                        r0, r1, r2, r3 = _rip4(r0, r1, r2, r3, flat[rows[s] + oh])
+                    if gamma == 1:
+                        r0, r1, r2, r3 = _rip4(r0, r1, r2, r3, state[j, w])
+                else:
+                    for s in range(lo):
+                        r0, r1, r2, r3, r4, r5, r6, r7 = _rip(
+                            r0, r1, r2, r3, r4, r5, r6, r7, flat[rows[s] + ol], nb
+                        )
+                    for s in range(hi, total):
+                        r0, r1, r2, r3, r4, r5, r6, r7 = _rip(
+                            r0, r1, r2, r3, r4, r5, r6, r7, flat[rows[s] + oh], nb
+                        )
+                    if gamma == 1:
+                        r0, r1, r2, r3, r4, r5, r6, r7 = _rip(
+                            r0, r1, r2, r3, r4, r5, r6, r7, state[j, w], nb
+                        )
+                planes[0, j, w] = r0
+                if nb > 1:
+                    planes[1, j, w] = r1
+                if nb > 2:
+                    planes[2, j, w] = r2
+                if nb > 3:
+                    planes[3, j, w] = r3
+                if nb > 4:
+                    planes[4, j, w] = r4
+                if nb > 5:
+                    planes[5, j, w] = r5
+                if nb > 6:
+                    planes[6, j, w] = r6
+                if nb > 7:
+                    planes[7, j, w] = r7
+            continue
         for w in range(wl):
             if nb <= 8:
                 r0 = r1 = r2 = r3 = r4 = r5 = r6 = r7 = _ZERO
@@ -247,14 +321,14 @@ def _score_planes(bits, state, planes, rule, gamma, L, allow, allow_mode, q, ids
                     if rule == 0:
                         for s in range(cstart[i], cstart[i + 1]):
                             r0, r1, r2, r3, r4, r5, r6, r7 = _rip(
-                                r0, r1, r2, r3, r4, r5, r6, r7, bits[ids[s], jj, w]
+                                r0, r1, r2, r3, r4, r5, r6, r7, bits[ids[s], jj, w], nb
                             )
                     else:
                         acc = _ZERO
                         for s in range(cstart[i], cstart[i + 1]):
                             acc |= bits[ids[s], jj, w]
                         r0, r1, r2, r3, r4, r5, r6, r7 = _rip(
-                            r0, r1, r2, r3, r4, r5, r6, r7, acc
+                            r0, r1, r2, r3, r4, r5, r6, r7, acc, nb
                         )
                 planes[0, j, w] = r0
                 if nb > 1:
@@ -287,7 +361,8 @@ def _score_planes(bits, state, planes, rule, gamma, L, allow, allow_mode, q, ids
                         for s in range(cstart[i], cstart[i + 1]):
                             acc |= bits[ids[s], jj, w]
                         _add(planes, nb, j, w, acc, 0)
-    if gamma > 0:  # memory: only the active clusters hold active units
+    if gamma > 0 and not (rule == 0 and nb <= 8 and gamma == 1):  # (else added above)
+        # memory: only the active clusters hold active units
         g = gamma
         p = 0
         while g > 0:
@@ -316,19 +391,18 @@ def _filter_planes(
                 continue
             for w in range(wl):
                 cand[j, w] = lastmask if w == wl - 1 else _ALL
-            pos = False
+            pos = _ZERO
             for p in range(nb - 1, -1, -1):
-                anyb = False
+                anyb = _ZERO
                 for w in range(wl):
-                    t[j, w] = cand[j, w] & planes[p, j, w]
-                    if t[j, w] != _ZERO:
-                        anyb = True
-                if anyb:
-                    pos = True
-                    for w in range(wl):
-                        cand[j, w] = t[j, w]
+                    anyb |= cand[j, w] & planes[p, j, w]
+                # branch-free: narrow to plane p iff some candidate has that bit
+                keep = _ZERO - np.uint64(anyb == _ZERO)
+                pos |= anyb
+                for w in range(wl):
+                    cand[j, w] &= planes[p, j, w] | keep
             for w in range(wl):
-                new[j, w] = cand[j, w] if pos else _ZERO
+                new[j, w] = cand[j, w] if pos != _ZERO else _ZERO
         return
     if filt == 3 and not first:  # GLsKO: kick out the active units with the minimum score
         for j in range(C):
@@ -472,13 +546,15 @@ def recall_bitsliced(
         ids = np.empty(n, np.int64)
         cstart = np.empty(C + 1, np.int64)
         aclus = np.empty(C, np.int64)
+        rows = np.empty(n, np.int64)
         for q in range(blk * B, min(Q, (blk + 1) * B)):
             _init_state(state, q, cues, ins, fill, fill_mode, L, lastmask)
             conv = False
             it = 0
             while it < maxit:
                 nb = _score_planes(
-                    bits, state, planes, rule, gamma, L, allow, allow_mode, q, ids, cstart, aclus
+                    bits, state, planes, rule, gamma, L, allow, allow_mode, q, ids, cstart, aclus,
+                    rows,
                 )
                 _filter_planes(
                     planes, nb, state, new, filt, select, it == 0, lastmask, allow, allow_mode, q,
@@ -625,14 +701,15 @@ def recall_int(
 
 
 @njit(cache=True, parallel=True)
-def sos1_fast(bits, L, cues, tie_u, use_tie, out_msg, out_nwin, flag):
+def sos1_fast(bits, L, cues, tie_u, use_tie, out_msg, out_nwin, out_conv, flag):
     """One SoS+WTA step (memory >= 1) for clique cues with erasures only.
 
     cues : int64 (Q, C) positions in cluster, -1 erased.  Erased cluster ``j`` gets the
     AND of the known units' rows (the units with the full score ``c_k``); a known unit
     stays alone.  ``flag[q] = 1`` when that shortcut is not exact (no known unit, a
     known unit not linked to every other known unit, or an empty AND): the caller then
-    reruns query ``q`` with :func:`recall_bitsliced`.
+    reruns query ``q`` with :func:`recall_bitsliced`.  ``out_conv[q]`` (bool) is set
+    for every query: one step is a fixed point iff no cluster was erased.
     """
     n, C1, wl = bits.shape
     C = n // L
@@ -640,25 +717,32 @@ def sos1_fast(bits, L, cues, tie_u, use_tie, out_msg, out_nwin, flag):
     B = 64
     for blk in prange((Q + B - 1) // B):
         acc_w = np.empty(wl, np.uint64)
+        kc = np.empty(C, np.int64)
+        ka = np.empty(C, np.int64)
+        kv = np.empty(C, np.int64)
         for q in range(blk * B, min(Q, (blk + 1) * B)):
             flag[q] = 0
             nk = 0
             for i in range(C):
-                if cues[q, i] >= 0:
+                v = cues[q, i]
+                if v >= 0:
+                    kc[nk] = i
+                    ka[nk] = i * L + v
+                    kv[nk] = v
                     nk += 1
+            out_conv[q] = nk == C
             if nk == 0:
                 flag[q] = 1
                 continue
             ok = True
-            for i in range(C):
-                vi = cues[q, i]
-                if vi < 0:
-                    continue
-                a = i * L + vi
-                for j in range(C):
-                    vj = cues[q, j]
-                    if j == i or vj < 0:
+            for x in range(nk):
+                i = kc[x]
+                a = ka[x]
+                for y in range(nk):
+                    if y == x:
                         continue
+                    j = kc[y]
+                    vj = kv[y]
                     jj = j - 1 if j > i else j
                     if ((bits[a, jj, vj >> 6] >> np.uint64(vj & 63)) & _ONE) == _ZERO:
                         ok = False
@@ -666,26 +750,30 @@ def sos1_fast(bits, L, cues, tie_u, use_tie, out_msg, out_nwin, flag):
                 flag[q] = 1
                 continue
             for j in range(C):
-                if cues[q, j] >= 0:
-                    out_msg[q, j] = cues[q, j]
+                vj = cues[q, j]
+                if vj >= 0:
+                    out_msg[q, j] = vj
                     out_nwin[q, j] = 1
                     continue
-                cnt = 0
-                pick = -1
+                i = kc[0]
+                jj = j - 1 if j > i else j
+                a = ka[0]
                 for w in range(wl):
-                    acc = _ALL
-                    for i in range(C):
-                        vi = cues[q, i]
-                        if vi < 0:
-                            continue
-                        jj = j - 1 if j > i else j
-                        acc &= bits[i * L + vi, jj, w]
-                    acc_w[w] = acc
-                    cnt += popcount(acc)
+                    acc_w[w] = bits[a, jj, w]
+                for x in range(1, nk):
+                    i = kc[x]
+                    jj = j - 1 if j > i else j
+                    a = ka[x]
+                    for w in range(wl):
+                        acc_w[w] &= bits[a, jj, w]
+                cnt = 0
+                for w in range(wl):
+                    cnt += popcount(acc_w[w])
                 if cnt == 0:
                     ok = False
                     break
                 out_nwin[q, j] = cnt
+                pick = -1
                 if cnt == 1 or use_tie:
                     k = 0
                     if cnt > 1:
@@ -733,17 +821,18 @@ def som_fast(
         nchg = np.empty(C, np.bool_)
         actl = np.empty((C, L), np.int64)
         na = np.empty(C, np.int64)
+        src = np.empty(C, np.int64)
         new = np.empty((C, wl), np.uint64)
         for q in range(blk * B, min(Q, (blk + 1) * B)):
             flag[q] = 0
-            state[:, :] = _ZERO
-            full[:] = False
-            changed[:] = True
-            nchg[:] = False
             for i in range(C):
                 v = cues[q, i]
+                changed[i] = True
+                for w in range(wl):
+                    state[i, w] = _ZERO
                 if v >= 0:
-                    state[i, v >> 6] |= _ONE << np.uint64(v & 63)
+                    full[i] = False
+                    state[i, v >> 6] = _ONE << np.uint64(v & 63)
                 else:
                     full[i] = True
                     for w in range(wl):
@@ -757,44 +846,51 @@ def som_fast(
             it = 0
             bad = False
             while it < maxit:
-                for i in range(C):  # active units of every source cluster, once per step
-                    na[i] = 0
+                # active units of the source clusters (single-unit ones first: words die early)
+                ns = 0
+                ncg = 0
+                for i in range(C):
+                    if changed[i]:
+                        ncg += 1
                     if it == 0 and full[i]:
                         continue
-                    for w in range(wl):
-                        x = state[i, w]
-                        while x != _ZERO:
-                            t = x & (~x + _ONE)
-                            actl[i, na[i]] = i * L + w * 64 + popcount(t - _ONE)
-                            na[i] += 1
-                            x ^= t
+                    if changed[i] or (it == 1 and full[i]):
+                        c = 0
+                        for w in range(wl):
+                            x = state[i, w]
+                            while x != _ZERO:
+                                t = x & (~x + _ONE)
+                                actl[i, c] = i * L + w * 64 + popcount(t - _ONE)
+                                c += 1
+                                x ^= t
+                        na[i] = c
+                    if na[i] == 1:
+                        src[ns] = i
+                        ns += 1
+                nsrc = ns
+                for i in range(C):
+                    if (it == 0 and full[i]) or na[i] == 1:
+                        continue
+                    src[nsrc] = i
+                    nsrc += 1
                 for j in range(C):
                     nchg[j] = False
-                    if shortcut and it == 0 and not full[j]:
-                        for w in range(wl):
-                            new[j, w] = state[j, w]
-                        continue
-                    need = False
-                    for i in range(C):
-                        if i != j and changed[i]:
-                            need = True
                     for w in range(wl):
                         new[j, w] = state[j, w]
-                    if not need:
+                    if shortcut and it == 0 and not full[j]:
                         continue
-                    # most selective sources first (single units), so words die early
-                    for rnd in range(2):
-                        for i in range(C):
-                            if i == j:
-                                continue
-                            jj = j - 1 if j > i else j
-                            if it == 0 and full[i]:
-                                if rnd == 1 and not shortcut:
-                                    for w in range(wl):
-                                        new[j, w] &= nbr[i, jj, w]
-                                continue
-                            if (na[i] == 1) != (rnd == 0):
-                                continue
+                    if ncg - (1 if changed[j] else 0) == 0:
+                        continue
+                    for k in range(nsrc):
+                        i = src[k]
+                        if i == j:
+                            continue
+                        jj = j - 1 if j > i else j
+                        if k < ns:
+                            a = actl[i, 0]
+                            for w in range(wl):
+                                new[j, w] &= bits[a, jj, w]
+                        else:
                             for w in range(wl):
                                 if new[j, w] == _ZERO:
                                     continue
@@ -802,6 +898,12 @@ def som_fast(
                                 for s_ in range(na[i]):
                                     acc |= bits[actl[i, s_], jj, w]
                                 new[j, w] &= acc
+                    if it == 0 and not shortcut:
+                        for i in range(C):
+                            if i != j and full[i]:
+                                jj = j - 1 if j > i else j
+                                for w in range(wl):
+                                    new[j, w] &= nbr[i, jj, w]
                     empty = True
                     for w in range(wl):
                         if new[j, w] != _ZERO:
@@ -819,8 +921,8 @@ def som_fast(
                     changed[j] = nchg[j]
                     if nchg[j]:
                         anyc = True
-                    for w in range(wl):
-                        state[j, w] = new[j, w]
+                        for w in range(wl):
+                            state[j, w] = new[j, w]
                 if not anyc:
                     conv = True
                     break

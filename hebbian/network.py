@@ -283,10 +283,11 @@ class _Clustered:
         elif fast_cues is not None and f == 0 and gamma >= 1 and allow is None:
             flag = np.zeros(Q, np.uint8)
             if r == 0 and maxit == 1 and ins.shape[1] == 0:
-                K.sos1_fast(self._bits, L, fast_cues, tie_u, use_tie, out_msg, out_nwin, flag)
+                # one step: a fixed point iff the step left the cue unchanged (out_conv)
+                K.sos1_fast(
+                    self._bits, L, fast_cues, tie_u, use_tie, out_msg, out_nwin, out_conv, flag
+                )
                 out_iter[:] = 1
-                # one step: a fixed point iff the step left the cue unchanged
-                out_conv[:] = (fast_cues >= 0).all(axis=1)
                 todo = np.flatnonzero(flag)
             elif r == 1 and fill_mode == 1:
                 K.som_fast(
