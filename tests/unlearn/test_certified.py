@@ -197,3 +197,18 @@ def test_empirical_lower_bound_below_certified_bound(bc):
     emp0 = empirical_epsilon(noisy_gd(X[keep], y[keep], steps=0, theta0=th_a, seed=3, **kw),
                              th_r, delta=delta, seed=0)
     assert emp0["eps_attack_lb"] > 1.0
+
+
+def test_certified_only_when_bound_checked_and_all_assumptions_hold(bc, monkeypatch):
+    """The flag is not hard-wired to False: it follows the bound's status and the checks."""
+    X, y = bc
+    kw = dict(lam=LAM, sigma=SIGMA, chains=2, learn_steps=500, seed=0)
+    monkeypatch.setattr(accounting, "BOUND_CHECKED", True)
+    rec = DeletionService(X, y, **kw).request([0, 1]).record
+    assert all(rec.assumptions.values()) and rec.bound_checked and rec.certified is True
+    # one failing assumption (a step size above 1/(β+λ)) withdraws it
+    rec = DeletionService(X, y, eta=1.5 / (0.25 + LAM), **kw).request([0, 1]).record
+    assert not rec.assumptions["eta_le_1_over_beta_plus_lam"] and rec.certified is False
+    # as does an unfinished learning phase
+    rec = DeletionService(X, y, **{**kw, "learn_steps": 10}).request([0, 1]).record
+    assert not rec.assumptions["stationary"] and rec.certified is False

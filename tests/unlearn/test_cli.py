@@ -68,3 +68,21 @@ def test_erase_dispatches_with_rest_of_argv(monkeypatch):
     monkeypatch.setattr(unlearn, "erase_cli", fake, raising=False)
     assert main(["erase", "--concept", "seven", "--out", "e.csv"]) == 0
     assert seen["argv"] == ["--concept", "seven", "--out", "e.csv"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "metric"),
+    [
+        (["audit", "--seeds", "2", "--ensemble", "3", "--epochs", "2"], "mia_auc_orig"),
+        (["worstcase", "--seeds", "1", "--selectors", "random,lowest", "--ensemble", "2"],
+         "excess"),
+    ],
+)
+def test_audit_and_worstcase_write_tidy_csv_and_figure(tmp_path, capsys, argv, metric):
+    out = tmp_path / "r.csv"
+    assert main([*argv, "--out", str(out), "--no-progress"]) == 0
+    rows = _rows(out)
+    assert {"key", "params", "seed", "metric", "value"} <= set(rows[0])
+    assert any(r["metric"] == metric for r in rows)
+    assert (tmp_path / "r.png").stat().st_size > 0
+    assert "wrote" in capsys.readouterr().out

@@ -29,9 +29,11 @@ def test_forget_split_kinds_and_errors():
         forget_split(y, [40])
     with pytest.raises(ValueError, match="repeated"):
         forget_split(y, [1, 1])
-    with pytest.raises(ValueError, match="empty"):
+    with pytest.raises(ValueError, match="kind/frac: the forget set is empty"):
         forget_split(y, [])
-    with pytest.raises(ValueError, match="whole"):
+    with pytest.raises(ValueError, match="kind/frac: the forget set is empty"):
+        forget_split(y, "random", 0.01)
+    with pytest.raises(ValueError, match="kind: the forget set is the whole"):
         forget_split(y, np.arange(40))
     with pytest.raises(ValueError, match="whole"):
         forget_split(y, "class", classes=[0, 1, 2, 3])

@@ -111,3 +111,13 @@ def test_missing_readers_say_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "safetensors.numpy", None)
     with pytest.raises(ImportError, match=r"erasurelab\[unlearn\]"):
         load_safetensors(model_path() / "model.safetensors")
+
+
+def test_installed_weights_match_the_pinned_checksum(tmp_path):
+    from unlearn.embed import WEIGHTS_SHA256, verify_weights
+
+    assert verify_weights(model_path() / "model.safetensors") == WEIGHTS_SHA256
+    fake = tmp_path / "model.safetensors"
+    fake.write_bytes(b"not the weights")
+    with pytest.raises(ValueError, match="path: .* not the pinned"):
+        verify_weights(fake)
