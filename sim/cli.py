@@ -75,6 +75,8 @@ def _parser() -> argparse.ArgumentParser:
 
     cb = sub.add_parser("combine", help="merge rows of CSV files by task (as sinter combine)")
     cb.add_argument("files", nargs="+")
+    cb.add_argument("--order", choices=("metadata", "preserve", "error"), default="metadata",
+                    help="row order, as sinter combine (default: sorted by metadata)")
 
     for name, help_text in DOMAINS.items():
         d = sub.add_parser(name, help=help_text, add_help=False)
@@ -154,12 +156,36 @@ def _cmd_threshold(a: argparse.Namespace) -> int:
 
 
 def _cmd_combine(a: argparse.Namespace) -> int:
+    import collections
+    import json
+
     import sinter
 
     from .csvio import combine, read_stats
 
-    print(sinter.CSV_HEADER.strip())
-    for s in combine(read_stats(a.files)):
+    key = getattr(sinter, "better_sorted_str_terms", None) or (lambda text: text)
+    rows = [  # read everything first: no partial output on error
+        sinter.TaskStats(
+            strong_id=s.strong_id,
+            decoder=s.decoder,
+            json_metadata=s.json_metadata,
+            shots=s.shots,
+            errors=s.errors,
+            discards=s.discards,
+            seconds=s.seconds,
+            custom_counts=collections.Counter(dict(sorted(s.custom_counts.items(), key=key))),
+        )
+        for s in combine(read_stats(a.files))
+    ]
+    # the same rows, order and text as ``sinter combine``
+    if a.order == "metadata":
+        rows.sort(key=lambda s: key(json.dumps(s.json_metadata, separators=(",", ":"),
+                                               sort_keys=True)))
+    elif a.order == "error":
+        rows.sort(key=lambda s: (s.errors / max(1, s.shots - s.discards),
+                                 s.discards / max(1, s.shots)))
+    print(sinter.CSV_HEADER)
+    for s in rows:
         print(s.to_csv_line())
     return 0
 

@@ -31,8 +31,8 @@ from typing import Any
 import numpy as np
 import sinter
 
-from .csvio import append_rows, combine, read_stats, repair_truncated
-from .executors import as_executor
+from .csvio import append_rows, combine, ensure_file, read_stats, repair_truncated
+from .executors import as_executor, check_executor
 from .sampler import ChunkContext, Sampler, make_task, resolve_sampler, sampler_path, seed_sequence
 
 __all__ = ["collect", "normalize_tasks"]
@@ -213,6 +213,7 @@ def collect(
     10000
     """
     k, n_shards = _check_args(max_shots, max_errors, seed, shard)
+    check_executor(executor, workers)  # before the result file is touched
     pairs = normalize_tasks(tasks)
     prior: dict[str, sinter.TaskStats] = {}
     if save_resume_filepath is not None:
@@ -376,9 +377,9 @@ def collect(
             finished, _ = wait(list(inflight), return_when=FIRST_COMPLETED)
             for fut in finished:
                 st, first, count = inflight.pop(fut)
+                if st.done or fut.cancelled():
+                    continue  # a task already stopped (max_errors): its late pieces are dropped
                 res = fut.result()
-                if st.done:
-                    continue
                 shots = sum(r.shots for r in res)
                 secs = sum(r.seconds for r in res)
                 if shots:
@@ -389,14 +390,16 @@ def collect(
                 commit(st)
                 if st.done:
                     for f2, (s2, _, _) in list(inflight.items()):
-                        if s2 is st:
-                            f2.cancel()
+                        if s2 is st and f2.cancel():
+                            del inflight[f2]  # never started; a cancelled future has no result
             if bar is not None:
                 ndone = sum(st.done for st in states)
                 errs = sum(st.total().errors for st in states)
                 bar.set_postfix_str(f"tasks {ndone}/{len(states)} errors {errs}", refresh=False)
             flush()
         flush(force=True)
+        if save_resume_filepath is not None:
+            ensure_file(save_resume_filepath)  # a shard with an empty slice leaves a file
     finally:
         if bar is not None:
             bar.close()

@@ -19,7 +19,14 @@ from pathlib import Path
 
 import sinter
 
-__all__ = ["CorruptCSVError", "append_rows", "combine", "read_stats", "repair_truncated"]
+__all__ = [
+    "CorruptCSVError",
+    "append_rows",
+    "combine",
+    "ensure_file",
+    "read_stats",
+    "repair_truncated",
+]
 
 _HEADER = [h.strip() for h in sinter.CSV_HEADER.split(",")]
 
@@ -154,14 +161,27 @@ def combine(stats: Iterable[sinter.TaskStats]) -> list[sinter.TaskStats]:
     return list(merged.values())
 
 
-def append_rows(path: str | os.PathLike, rows: Iterable[sinter.TaskStats]) -> None:
+def ensure_file(path: str | os.PathLike) -> None:
+    """Create ``path`` holding only the CSV header if it does not exist yet.
+
+    So a finished run always leaves its file, even when it had nothing to add (a shard
+    whose slice of the chunk grid is empty), and ``combine`` of all N shard files works.
+    """
+    path = Path(path)
+    if not path.exists():
+        append_rows(path, [], header_only=True)
+
+
+def append_rows(
+    path: str | os.PathLike, rows: Iterable[sinter.TaskStats], *, header_only: bool = False
+) -> None:
     """Append rows (writing the header first for a new file), then flush and fsync.
 
     All rows go in one ``write`` so a crash leaves at most one truncated line.
     """
     path = Path(path)
     lines = [r.to_csv_line() + "\n" for r in rows]
-    if not lines:
+    if not lines and not header_only:
         return
     new = not path.exists() or path.stat().st_size == 0
     if new:

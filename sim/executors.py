@@ -8,7 +8,7 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from importlib.util import find_spec
 from typing import Any
 
-__all__ = ["InProcessExecutor", "as_executor", "default_workers"]
+__all__ = ["InProcessExecutor", "as_executor", "check_executor", "default_workers"]
 
 
 class InProcessExecutor(Executor):
@@ -29,6 +29,23 @@ def default_workers() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not on Linux
         return max(1, os.cpu_count() or 1)
+
+
+def check_executor(executor: Any = None, workers: int | None = None) -> None:
+    """Raise (naming the argument) if ``executor``/``workers`` are unusable; creates nothing."""
+    if executor is not None:
+        if not isinstance(executor, Executor) and not (
+            type(executor).__name__ == "Client" and find_spec("distributed")
+        ):
+            raise TypeError(
+                "executor: pass a concurrent.futures.Executor or a dask distributed Client "
+                "(pip install 'erasurelab[dask]')"
+            )
+        return
+    if workers is not None and (
+        isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
+    ):
+        raise ValueError(f"workers must be a positive integer, got {workers!r}")
 
 
 def as_executor(executor: Any = None, workers: int | None = None) -> tuple[Executor, bool, int]:

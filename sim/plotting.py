@@ -29,6 +29,12 @@ def save_figure(fig: Any, out: str | os.PathLike) -> list[Path]:
     return paths
 
 
+def _sort_key(g: Any) -> tuple:
+    """Numbers first, in numeric order, then everything else by its text."""
+    numeric = isinstance(g, int | float | np.integer | np.floating) and not isinstance(g, bool)
+    return (0, float(g), "") if numeric else (1, 0.0, str(g))
+
+
 def _mpl():
     import matplotlib
 
@@ -78,11 +84,20 @@ def plot(
         fig, ax = plt.subplots(figsize=(6.5, 4.5))
     else:
         fig = ax.figure
+    def curve_label(g: Any) -> str:
+        return f"{group}={g}" if isinstance(group, str) else str(g)
+
+    def curve(s: sinter.TaskStats) -> dict:
+        # numeric order (L = 6, 8, 10, not 10, 6, 8) and a label that names the key
+        g = fg(s)
+        label = curve_label(g)
+        return {"label": label, "sort": _sort_key(g), "color": label, "marker": label}
+
     sinter.plot_error_rate(
         ax=ax,
         stats=rows,
         x_func=lambda s: fx(s),
-        group_func=lambda s: fg(s),
+        group_func=curve,
     )
     if theory is not None:
         groups: dict[Any, list[tuple[float, float]]] = {}
@@ -93,9 +108,14 @@ def plot(
                 val = None
             if val is not None and np.isfinite(val):
                 groups.setdefault(fg(s), []).append((float(fx(s)), float(val)))
-        for i, (g, pts) in enumerate(sorted(groups.items(), key=lambda kv: str(kv[0]))):
+        # the same colour as the group's simulated curve (sinter numbers colours in the
+        # numeric-aware order of the labels)
+        order = sorted({str(curve_label(g)) for g in groups}, key=sinter.better_sorted_str_terms)
+        for g, pts in sorted(groups.items(), key=lambda kv: _sort_key(kv[0])):
             pts = sorted(set(pts))
-            ax.plot(*zip(*pts), "--", color=f"C{i}", alpha=0.8, label=f"{g} (theory)")
+            label = curve_label(g)
+            i = order.index(label)
+            ax.plot(*zip(*pts), "--", color=f"C{i}", alpha=0.8, label=f"{label} (theory)")
     if logy:
         ax.set_yscale("log")
     ax.set_xlabel(x if isinstance(x, str) else "x")

@@ -43,32 +43,46 @@ def test_sharded_cli_runs_combine_to_unsharded(tmp_path, capsys):
 
 
 @pytest.mark.parametrize(
-    ("extra", "needle"),
+    ("params", "extra", "needle"),
     [
-        (["--param", "n3"], "--param"),
-        (["--param", "p=0.1:0.2"], "p"),
-        (["--param", "p=1.5"], "p must lie"),
-        (["--shard", "2/2"], "shard"),
-        (["--shard", "x"], "shard"),
-        (["--max-shots", "0"], "max_shots"),
-        (["--sampler", "nope"], "unknown sampler"),
+        (["n3"], [], "--param: expected NAME=VALUES"),
+        (["n=3", "p=0.1:0.2"], [], "--param p: values: malformed range"),
+        (["n=3", "p=a:b:c"], [], "--param p: values: malformed range"),
+        (["n=3", "p=0.1", "p=0.2"], [], "'p' given twice"),
+        (["n=3", "p=1.5"], [], "p must lie in [0, 1]"),
+        (["n=4", "p=0.1"], [], "n must be an odd integer"),
+        (["n=3", "p=0.1", "q=1"], [], "unknown parameter(s) ['q']"),
+        (["n=3", "p=0.1"], ["--shard", "2/2"], "shard: need 0 <= K < N"),
+        (["n=3", "p=0.1"], ["--shard", "x"], "shard: expected K/N"),
+        (["n=3", "p=0.1"], ["--shard", "0/2", "--max-errors", "5"], "max_errors"),
+        (["n=3", "p=0.1"], ["--max-shots", "0"], "max_shots must be a positive integer"),
+        (["n=3", "p=0.1"], ["--max-shots", "-5"], "max_shots must be a positive integer"),
+        (["n=3", "p=0.1"], ["--max-shots", "many"], "--max-shots"),
+        (["n=3", "p=0.1"], ["--max-errors", "0"], "max_errors must be a positive"),
+        (["n=3", "p=0.1"], ["--workers", "0"], "workers must be a positive integer"),
+        (["n=3", "p=0.1"], ["--seed", "-1"], "seed must be a non-negative"),
+        (["n=3", "p=0.1"], ["--sampler", "nope"], "unknown sampler 'nope'"),
     ],
 )
-def test_bad_cli_input_exits_2_and_writes_nothing(tmp_path, capsys, extra, needle):
-    out = tmp_path / "bad.csv"
-    args = ["collect", "--sampler", "repetition", "--param", "n=3", "--max-shots", "10",
-            "--out", str(out), "--no-progress"]
-    if "--param" in extra and "n3" not in extra:
-        pass
-    args = args + extra
-    if extra[0] == "--param" and extra[1].startswith("p=") is False:
-        args.remove("n=3")
-        args.remove("--param")
-    if "p=" not in " ".join(args):
-        args += ["--param", "p=0.1"]
+def test_bad_cli_input_exits_2_and_writes_nothing(tmp_path, capsys, params, extra, needle):
+    out = tmp_path / "sub" / "bad.csv"
+    args = ["collect", "--sampler", "repetition", "--max-shots", "10", "--out", str(out),
+            "--no-progress"]
+    for p in params:
+        args += ["--param", p]
+    args += extra  # a repeated --max-shots/--sampler overrides the one above
     assert main(args) == 2
     assert needle in capsys.readouterr().err
-    assert not out.exists()
+    assert not out.exists() and not out.parent.exists()
+    # an existing result file, even one that would need repair, is left byte-for-byte alone
+    out.parent.mkdir()
+    sim.collect([("repetition", {"n": 3, "p": 0.1})], max_shots=10, seed=1, workers=1,
+                save_resume_filepath=out)
+    before = out.read_bytes()[:-7]  # a truncated last line
+    out.write_bytes(before)
+    assert main(args) == 2
+    assert needle in capsys.readouterr().err
+    assert out.read_bytes() == before
 
 
 def test_help_and_module_entry_point():
@@ -83,4 +97,27 @@ def test_corrupt_csv_gives_exit_2(tmp_path, capsys):
     f = tmp_path / "bad.csv"
     f.write_text("shots,errors\n1,2\n")
     assert main(["combine", str(f)]) == 2
-    assert "bad.csv:" in capsys.readouterr().err
+    cap = capsys.readouterr()
+    assert "bad.csv:1" in cap.err and cap.out == ""
+
+
+def test_every_shard_leaves_a_file_even_with_an_empty_slice(tmp_path, capsys):
+    # 1000 shots are one 65 536-shot chunk: shards 1 and 2 have nothing to run, but a
+    # SLURM array still expects N files for `erasurelab combine`.
+    base = ["collect", "--sampler", "repetition", "--param", "n=3,5", "--param", "p=0.3",
+            "--max-shots", "1000", "--seed", "5", "--workers", "1", "--no-progress"]
+    files = [str(tmp_path / f"s{k}.csv") for k in range(3)]
+    for k, f in enumerate(files):
+        assert main(base + ["--shard", f"{k}/3", "--out", f]) == 0
+    assert Path(files[2]).read_text().count("\n") == 1  # the header only
+    assert main(base + ["--out", str(tmp_path / "all.csv")]) == 0
+    capsys.readouterr()
+    assert main(["combine", *files]) == 0
+    sharded = capsys.readouterr().out
+    assert main(["combine", str(tmp_path / "all.csv")]) == 0
+    whole = capsys.readouterr().out
+
+    def counts(text):  # everything but the timing column
+        return [line.split(",")[:3] + line.split(",")[4:] for line in text.splitlines()[1:]]
+
+    assert len(counts(sharded)) == 2 and counts(sharded) == counts(whole)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import Executor, Future
 from pathlib import Path
 
 import numpy as np
@@ -167,21 +170,24 @@ def test_our_csv_is_read_by_sinter_and_its_cli(tmp_path):
         (s.strong_id, s.shots, s.errors) for s in stats
     )
     sinter_bin = Path(sys.executable).with_name("sinter")
-    out = subprocess.run([str(sinter_bin), "combine", str(f)], capture_output=True, text=True,
-                         check=True).stdout
     import contextlib
     import io
 
     from sim.cli import main
 
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
-        assert main(["combine", str(f)]) == 0
-    parse = lambda text: sorted(  # noqa: E731
-        (r.strong_id, r.shots, r.errors)
-        for r in sinter.read_stats_from_csv_files(_write(tmp_path / "x.csv", text))
-    )
-    assert parse(out) == parse(buf.getvalue())
+    # a second file and a resumed first one, so rows really merge
+    sim.collect(_grid(), max_shots=5000, seed=1, workers=1, save_resume_filepath=f)
+    g = tmp_path / "t.csv"
+    sim.collect(_grid()[::-1], max_shots=1000, seed=9, workers=1, save_resume_filepath=g)
+    for order in ([], ["--order", "preserve"], ["--order", "error"]):
+        out = subprocess.run([str(sinter_bin), "combine", *order, str(f), str(g)],
+                             capture_output=True, text=True, check=True).stdout
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            assert main(["combine", *order, str(f), str(g)]) == 0
+        assert buf.getvalue() == out  # the same text as sinter combine
+    merged = sinter.read_stats_from_csv_files(_write(tmp_path / "x.csv", out))
+    assert sorted(r.shots for r in merged) == [6000] * len(_grid())
     png = tmp_path / "p.png"
     subprocess.run(
         [str(sinter_bin), "plot", "--in", str(f), "--x_func", "metadata['p']",
@@ -201,6 +207,10 @@ def test_our_samplers_run_under_sinter_collect():
     res = sinter.collect(num_workers=1, tasks=tasks, max_shots=20_000,
                          custom_decoders=sim.sinter_decoders(tasks))
     assert res[0].shots == 20_000
+    ours = sim.collect([("repetition", {"n": 3, "p": 0.2})], max_shots=10, seed=1, workers=1)[0]
+    # the same task row: sinter's CSV and ours merge by strong id
+    assert (res[0].strong_id, res[0].decoder, res[0].json_metadata) == (
+        ours.strong_id, ours.decoder, ours.json_metadata)
     rate = exact_error_rate(3, 0.2)
     assert binom.ppf(1e-4, 20_000, rate) <= res[0].errors <= binom.isf(1e-4, 20_000, rate)
 
@@ -254,3 +264,58 @@ def test_registry_resolves_names_and_paths():
         sim.register_sampler("x", "no-colon")
     with pytest.raises(ValueError, match="cannot import"):
         sim.resolve_sampler("nosuch.module:Thing")
+
+
+class _QueueingExecutor(Executor):
+    """One worker thread that waits before taking each queued call, as a busy cluster
+    scheduler does, so calls still queued when a task stops can really be cancelled."""
+
+    def __init__(self):
+        self._max_workers = 2
+        self._queue: queue.Queue = queue.Queue()
+        self._thread = threading.Thread(target=self._work, daemon=True)
+        self._thread.start()
+
+    def _work(self):
+        while (item := self._queue.get()) is not None:
+            fut, fn, args = item
+            time.sleep(0.02)
+            if not fut.set_running_or_notify_cancel():
+                continue
+            try:
+                fut.set_result(fn(*args))
+            except BaseException as exc:  # noqa: BLE001 - delivered through the future
+                fut.set_exception(exc)
+
+    def submit(self, fn, /, *args):
+        fut = Future()
+        self._queue.put((fut, fn, args))
+        return fut
+
+    def shutdown(self, wait=True, **kwargs):
+        self._queue.put(None)
+        if wait:
+            self._thread.join()
+
+
+def test_max_errors_with_a_queueing_executor_cancels_cleanly():
+    # Regression: pieces still queued when max_errors stopped a task were cancelled and
+    # then read with fut.result(), raising CancelledError.
+    tasks = [(SLOW, {"p": 0.3, "delay": 0.0}), (SLOW, {"p": 0.01, "delay": 0.0})]
+    ref = sim.collect(tasks, max_shots=1000, max_errors=20, seed=5, workers=1)
+    ex = _QueueingExecutor()
+    try:
+        got = sim.collect(tasks, max_shots=1000, max_errors=20, seed=5, executor=ex)
+    finally:
+        ex.shutdown()
+    assert totals(got) == totals(ref)
+    assert ref[0].shots < 1000 and ref[1].shots == 1000
+
+
+def test_progress_bar_reports_tasks_shots_and_errors(capsys):
+    sim.collect(_grid()[:2], max_shots=200_000, seed=1, workers=1, progress=True)
+    err = capsys.readouterr().err
+    assert "200000" in err.replace(",", "") or "400000" in err.replace(",", "")
+    assert "tasks 2/2" in err and "errors" in err and "shot" in err
+    sim.collect(_grid()[:2], max_shots=1000, seed=1, workers=1, progress=False)
+    assert capsys.readouterr().err == ""

@@ -52,3 +52,15 @@ def test_run_grid_bad_input(tmp_path):
     with pytest.raises(ValueError, match="scale"):
         sim.run_grid(_demo_metric, {"scale": []}, seeds=1, out=tmp_path / "x.csv")
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_run_grid_with_an_executor_matches_in_process(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    ref = sim.run_grid(_demo_metric, {"scale": [1.0, 2.0]}, seeds=4, out=tmp_path / "a.csv")
+    with ThreadPoolExecutor(2) as ex:
+        got = sim.run_grid(_demo_metric, {"scale": [1.0, 2.0]}, seeds=4, out=tmp_path / "b.csv",
+                           executor=ex)
+    key = lambda rows: sorted((r["scale"], r["metric"], r["mean"], r["n"]) for r in rows)  # noqa: E731
+    assert key(got) == key(ref) and all(r["n"] == 4 for r in got)
+    assert len(read_grid(tmp_path / "b.csv")) == 8
