@@ -923,6 +923,13 @@ def som_fast(
                         anyc = True
                         for w in range(wl):
                             state[j, w] = new[j, w]
+                if shortcut and it == 1 and not anyc:
+                    # the shortcut step skipped the known clusters (e.g. their
+                    # insertions), so "unchanged" proves no fixed point: run a full SoM
+                    # step (if some cluster changed, every other one is recomputed anyway)
+                    for j in range(C):
+                        changed[j] = True
+                    continue
                 if not anyc:
                     conv = True
                     break

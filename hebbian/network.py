@@ -365,6 +365,51 @@ class CliqueNetwork(_Clustered):
         self._store_units(m + np.arange(self.clusters) * self.neurons_per_cluster)
         return self
 
+    def cues_from_activity(self, activity: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Split a boolean activity (Q, n) into ``(cues, insertions)`` for :meth:`recall`.
+
+        ``cues`` (Q, clusters) holds the lowest active position of each cluster (-1 where
+        the cluster is silent); ``insertions`` (Q, j) the global ids of the other active
+        units, -1 padding.  Recall starts from the union of both, so recalling from
+        them is recalling from ``activity``.  :meth:`cues_to_activity` is the inverse.
+
+        >>> net = CliqueNetwork(3, 4)
+        >>> act = net.cues_to_activity([[1, -1, 2]], insertions=[[11]])
+        >>> cues, ins = net.cues_from_activity(act)
+        >>> cues.tolist(), ins.tolist()
+        ([[1, -1, 2]], [[11]])
+        """
+        act = np.asarray(activity)
+        if act.ndim == 1:
+            act = act[None, :]
+        if act.ndim != 2 or act.dtype != bool or act.shape[1] != self.n:
+            raise ValueError(f"activity must be a boolean (Q, {self.n}) array, "
+                             f"got {act.dtype} {act.shape}")
+        C, L = self.clusters, self.neurons_per_cluster
+        blocks = act.reshape(act.shape[0], C, L)
+        first = np.where(blocks.any(axis=2), blocks.argmax(axis=2), -1)
+        rest = act.copy()
+        q, j = np.nonzero(first >= 0)
+        rest[q, j * L + first[q, j]] = False
+        return first.astype(np.int64), from_activity(rest)
+
+    def cues_to_activity(self, cues: Any, insertions: Any = None) -> np.ndarray:
+        """Boolean activity (Q, n) of clique cues (Q, clusters) and optional insertions."""
+        c = _int_array("cues", cues)
+        if c.shape[1] != self.clusters:
+            raise ValueError(f"cues must have {self.clusters} columns, got shape {c.shape}")
+        if c.size and (c.max() >= self.neurons_per_cluster or c.min() < -1):
+            raise ValueError(f"cues values must lie in [0, {self.neurons_per_cluster}) or be -1")
+        ids = np.where(c >= 0, c + np.arange(self.clusters) * self.neurons_per_cluster, -1)
+        if insertions is not None:
+            ins = _int_array("insertions", insertions)
+            if ins.shape[0] != c.shape[0]:
+                raise ValueError(f"insertions must have {c.shape[0]} rows, got {ins.shape[0]}")
+            if (ins >= self.n).any() or (ins < -1).any():
+                raise ValueError(f"insertions must be unit ids in [0, {self.n}) or -1 padding")
+            ids = np.concatenate([ids, ins], axis=1)
+        return to_activity(ids, self.n)
+
     @classmethod
     def from_adjacency(
         cls,

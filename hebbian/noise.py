@@ -84,6 +84,8 @@ def insert(
         raise ValueError(f"where must be 'known', 'erased' or 'any', got {where!r}")
     Q, C = c.shape
     n = C * L
+    if c.size and (c.max() >= L or c.min() < -1):
+        raise ValueError(f"cues values must lie in [0, {L}) or be -1")
     if inserted == 0:
         return np.full((Q, 0), -1, np.int64)
     unit_cl = np.arange(n) // L
@@ -141,7 +143,7 @@ def stuck(network: Any, fraction: float, value: int, rng: np.random.Generator) -
     """
     f = _prob("stuck", fraction)
     if value not in (0, 1):
-        raise ValueError(f"stuck_at must be 0 or 1, got {value!r}")
+        raise ValueError(f"value (stuck_at) must be 0 or 1, got {value!r}")
     adj = network.adjacency()
     mask = rng.random(adj.shape) < f
     adj = np.where(mask, bool(value), adj)

@@ -305,24 +305,42 @@ def _log2comb(n: int, k: int) -> float:
     return float((gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)) / math.log(2))
 
 
+_CAP_PARAMS = {
+    "clique": ("clusters", "neurons", "erased"),
+    "sparse": ("clusters", "neurons", "active", "erased"),
+    "willshaw": ("neurons", "active", "erased"),
+    "hopfield": ("neurons", "erased"),
+}
+
+
 def _model_error(model: str, M: float, p: dict[str, Any]) -> float:
+    if model not in _CAP_PARAMS:
+        raise ValueError(f"model must be clique, sparse, willshaw or hopfield, got {model!r}")
+    missing = [k for k in _CAP_PARAMS[model] if k not in p]
+    if missing:
+        raise ValueError(f"capacity: model {model!r} needs parameter(s) {missing}")
+    method = p.get("method", p.get("theory", "overlap"))
     if model == "clique":
+        if float(p.get("p_rel", 1.0)) < 1.0:
+            if p.get("tie", "random") != "random":
+                raise ValueError("tie: the release-noise formula breaks ties at random")
+            return release_error_rate(p["clusters"], p["neurons"], M, p["erased"],
+                                      p["p_rel"], p.get("n_syn", 10), method=method)
         return error_rate(p["clusters"], p["neurons"], M, p["erased"],
-                          method=p.get("method", "overlap"), tie=p.get("tie", "error"))
+                          method=method, tie=p.get("tie", "error"))
     if model == "sparse":
         return sparse_error_rate(p["clusters"], p["neurons"], p["active"], M, p["erased"],
-                                 guided=bool(p.get("guided", False)))
+                                 guided=bool(p.get("guided", False)), tie=p.get("tie", "error"))
     if model == "willshaw":
         return willshaw_error_rate(p["neurons"], p["active"], M, p["erased"])
-    if model == "hopfield":
-        return hopfield_error_rate(p["neurons"], M, p["erased"])
-    raise ValueError(f"model must be clique, sparse, willshaw or hopfield, got {model!r}")
+    return hopfield_error_rate(p["neurons"], M, p["erased"])
 
 
 def efficiency(
-    model: str, M: float, *, info: str = "stored", synapses: str = "independent", **p: Any
+    model: str, M: float, /, *, info: str = "stored", synapses: str = "independent", **p: Any
 ) -> tuple[float, float, float]:
     """(η, bits per message, Q) at load ``M`` under the module's convention."""
+    p.pop("model", None)
     if info not in ("stored", "retrieved"):
         raise ValueError(f"info must be 'stored' or 'retrieved', got {info!r}")
     if synapses not in ("independent", "all"):
@@ -353,6 +371,7 @@ def efficiency(
 def capacity(
     model: str,
     target_error: float,
+    /,
     *,
     info: str = "stored",
     synapses: str = "independent",
@@ -361,15 +380,24 @@ def capacity(
     """Largest load M* with theoretical error <= ``target_error``, and η(P*).
 
     ``params`` are the model's parameters (sampler names): clique ``clusters, neurons,
-    erased`` (optional ``method``, ``tie``); sparse ``clusters, neurons, active, erased``
-    (optional ``guided``); Willshaw ``neurons, active, erased``; Hopfield ``neurons,
-    erased`` (approximate theory).
+    erased`` (optional ``method`` or ``theory``, ``tie``, and ``p_rel``, ``n_syn`` for
+    the release-noise formula); sparse ``clusters, neurons, active, erased`` (optional
+    ``guided``, ``tie``); Willshaw ``neurons, active, erased``; Hopfield ``neurons,
+    erased`` (approximate theory).  The error is the one-step closed form of
+    :func:`theory_curve`.  A sweep row can be passed as is: other keys (``messages``,
+    ``queries_per_network``, ...) are ignored, and a ``model`` key must agree.
 
     >>> cap = capacity("clique", 0.01, clusters=8, neurons=256, erased=4,
     ...                method="independent_edges")
     >>> 3700 < cap.messages < 3900
     True
+    >>> row = {"model": "clique", "clusters": 8, "neurons": 256, "erased": 4,
+    ...        "messages": 3000, "tie": "error"}
+    >>> capacity(row["model"], 0.01, **row).messages
+    3430
     """
+    if "model" in params and params.pop("model") != model:
+        raise ValueError(f"model: the params say another model than {model!r}")
     P = _prob("target_error", target_error)
     if P <= 0:
         raise ValueError("target_error must be > 0")

@@ -52,6 +52,9 @@ class Willshaw:
             raise ValueError(f"messages must have k={self.k} columns, got shape {m.shape}")
         if m.size and (m.min() < 0 or m.max() >= self.n):
             raise ValueError(f"messages must be unit ids in [0, {self.n})")
+        srt = np.sort(m, axis=1)
+        if (srt[:, 1:] == srt[:, :-1]).any():
+            raise ValueError("messages: the k units of a message must be distinct")
         K.willshaw_store(self._bits, m)
         self.n_stored += m.shape[0]
         return self

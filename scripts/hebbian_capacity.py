@@ -96,6 +96,11 @@ def main(argv=None) -> int:
         lines.append(f"| {m} | {fmt(s1)} | {theory.error_rate(8, 256, m, 4):.4g} | "
                      f"{theory.error_rate(8, 256, m, 4, method='independent_edges'):.4g} | "
                      f"{fmt(s2)} |")
+    tie = run(out, "clique_tie", [("hebbian", dict(CLIQUE, messages=10_000, tie="random"))],
+              shots=int(200_000 * q), errors=None, **kw)[0]
+    lines += ["", f"random tie-break, 1-it SoS, M=10k: sim {fmt(tie)}; overlap "
+              f"{theory.error_rate(8, 256, 10_000, 4, tie='random'):.4g}; independent edges "
+              f"{theory.error_rate(8, 256, 10_000, 4, method='independent_edges', tie='random'):.4g}"]  # noqa: E501
     sim.plot(one, x="messages", out=str(out / "clique_1it.png"),
              theory=MemorySampler().theory, title="clique 1-it SoS vs overlap theory")
 

@@ -126,3 +126,50 @@ def ref_willshaw(n: int, messages: np.ndarray, cues: np.ndarray) -> tuple[np.nda
         out[q] = adj[known].all(axis=0) if len(known) else True
         out[q, known] = True
     return adj, out
+
+
+def ref_release_weights(key: int, step: int, n: int, cdf: np.ndarray) -> np.ndarray:
+    """Release weights (n, n) of one recall step, as :func:`hebbian._kernels.recall_int`
+    draws them: ``Bin(n_syn, p)`` by inverting ``cdf`` at the splitmix64 hash of
+    ``(key, (step * n + a) * n + b)`` (written out here in NumPy)."""
+    with np.errstate(over="ignore"):
+        a = np.arange(n, dtype=np.uint64)[:, None]
+        b = np.arange(n, dtype=np.uint64)[None, :]
+        z = np.uint64(key) + ((np.uint64(step) * np.uint64(n) + a) * np.uint64(n) + b) \
+            * np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+    r = (z >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
+    return np.minimum(np.searchsorted(cdf, r, side="right"), len(cdf) - 1)
+
+
+def ref_release_recall(adj, L, cues, keys, cdf, *, rule="sos", gamma=1, maxit=1,
+                       fill=None, anneal=True):
+    """SoS/SoM + WTA recall with release weights redrawn at every step (``anneal``) or
+    drawn once at step 0 (quenched, for contrast).  Returns final states (Q, n)."""
+    n = adj.shape[0]
+    C = n // L
+    out = np.zeros((len(cues), n), bool)
+    for q in range(len(cues)):
+        act = np.zeros(n, bool)
+        act[cues[q][cues[q] >= 0]] = True
+        if fill is not None:
+            for j in np.flatnonzero(fill[q]):
+                act[j * L : (j + 1) * L] = True
+        for it in range(maxit):
+            w = adj * ref_release_weights(int(keys[q]), it if anneal else 0, n, cdf)
+            if rule == "sos":
+                s = act.astype(np.int64) @ w
+            else:
+                s = np.zeros(n, np.int64)
+                for k in range(C):
+                    blk = slice(k * L, (k + 1) * L)
+                    s += (w[blk] * act[blk, None]).max(axis=0)
+            s = s + gamma * act
+            new = ref_filter(s, act, L, "wta", C, it == 0)
+            if np.array_equal(new, act):
+                break
+            act = new
+        out[q] = act
+    return out

@@ -98,6 +98,20 @@ def test_fast_paths_match_general_kernel(C, L, M):
                         select=C, fast_cues=None)
         assert np.array_equal(fast.messages, slow.messages)
         assert np.array_equal(fast.n_winners, slow.n_winners)
+    # SoM with insertions, including cues without erasures (the shortcut's first step
+    # then changes nothing, which must not pass for a fixed point)
+    for erased in (0, 1, C // 2):
+        cues_e = noise.erase(target, erased, rng)
+        ins = noise.insert(cues_e, 2, L, rng)
+        ids_e = np.ascontiguousarray(np.where(cues_e >= 0, cues_e + np.arange(C) * L, -1))
+        for maxit in (1, 3, None):
+            fast = net.recall(cues_e, insertions=ins, rule="som", iterations=maxit)
+            slow = net._run(ids_e, ins, rule="som", filter="wta", memory=1, iterations=maxit,
+                            tie="error", rng=None, release=None, fill_mode=1, fill=None,
+                            allow=None, select=C, fast_cues=None)
+            assert np.array_equal(fast.messages, slow.messages), (erased, maxit)
+            assert np.array_equal(fast.n_winners, slow.n_winners), (erased, maxit)
+            assert np.array_equal(fast.converged, slow.converged), (erased, maxit)
     # a graph where the shortcut is not exact (random adjacency) takes the fallback
     rnd = np.random.default_rng(4).random((C * L, C * L)) < 0.3
     g = CliqueNetwork.from_adjacency(rnd, clusters=C)
@@ -151,6 +165,38 @@ def test_release_noise_kernel_one_step_matches_reference_weights():
                 blk = s[j * 16 : (j + 1) * 16]
                 winners = np.flatnonzero(blk == blk.max()) if blk.max() > 0 else []
                 assert res.n_winners[q, j] == len(winners)
+
+
+@pytest.mark.parametrize("rule", ["sos", "som"])
+def test_release_noise_kernel_is_annealed_and_matches_reference(rule):
+    """p_rel < 1, several steps: the kernel equals a NumPy reference that redraws every
+    synapse's Bin(n_syn, p_rel) at each step, and differs from drawing them once."""
+    from tests.hebbian.reference import ref_release_recall
+
+    C, L = 4, 12
+    net, msgs, rng = _net(C, L, 60, 8)
+    Q = 40
+    target = msgs[rng.integers(0, 60, Q)]
+    cues = noise.erase(target, 2, rng)
+    ids = np.ascontiguousarray(np.where(cues >= 0, cues + np.arange(C) * L, -1))
+    fill = np.ascontiguousarray(cues < 0, dtype=np.uint8)
+    rel = noise.ReleaseNoise(3, 0.5)
+    cdf = rel.cdf()
+    keys = rng.integers(0, 2**63, size=Q, dtype=np.int64).astype(np.uint64)
+    out = [np.empty((Q, C), np.int64), np.empty((Q, C), np.int64),
+           np.empty(Q, np.int64), np.empty(Q, bool)]
+    som = rule == "som"
+    K.recall_int(net._bits, L, ids, np.full((Q, 0), -1, np.int64),
+                 fill if som else np.zeros((1, 1), np.uint8), 2 if som else 0,
+                 np.zeros((1, 1), np.uint8), 0, int(som), 0, 1, C, 4,
+                 np.zeros((1, 1)), False, rel.n_syn, cdf, keys, *out)
+    adj = net.adjacency()
+    kw = dict(rule=rule, gamma=1, maxit=4, fill=(cues < 0) if som else None)
+    msg, nw = states_to_messages(ref_release_recall(adj, L, ids, keys, cdf, **kw), L)
+    assert np.array_equal(out[0], msg) and np.array_equal(out[1], nw)
+    qmsg, qnw = states_to_messages(
+        ref_release_recall(adj, L, ids, keys, cdf, anneal=False, **kw), L)
+    assert not (np.array_equal(out[0], qmsg) and np.array_equal(out[1], qnw))
 
 
 def test_popcount_and_bits():

@@ -62,6 +62,27 @@ def test_som_invariant_true_message_never_lost(inserted, erased):
         assert (res.messages[unique] == target[unique]).all()
 
 
+def test_som_invariant_true_message_is_a_subset_of_the_final_state():
+    """The full final state (NumPy reference, which the kernels match exactly in
+    test_kernels) contains every unit of the true message."""
+    from tests.hebbian.reference import ref_recall, states_to_messages
+
+    rng = np.random.default_rng(12)
+    L = 16
+    msgs = rng.integers(0, L, size=(150, 6))  # density ~ 0.44: many ambiguous clusters
+    net = CliqueNetwork(6, L).store(msgs)
+    target = msgs[:60]
+    cues = noise.erase(target, 3, rng)
+    ins = noise.insert(cues, 2, L, rng)
+    ids = np.where(cues >= 0, cues + np.arange(6) * L, -1)
+    st, _, _ = ref_recall(net.adjacency(), L, ids, ins, rule="som", maxit=10, fill=cues < 0)
+    assert st[np.arange(60)[:, None], target + np.arange(6) * L].all()
+    msg, nw = states_to_messages(st, L)
+    res = net.recall(cues, insertions=ins, rule="som", iterations=10)
+    assert np.array_equal(res.messages, msg) and np.array_equal(res.n_winners, nw)
+    assert (nw > 1).any()  # the check is not vacuous
+
+
 def test_recall_result_fields_and_units():
     rng = np.random.default_rng(3)
     msgs = rng.integers(0, 16, size=(10, 4))
@@ -189,11 +210,67 @@ def test_insert_and_erase_shapes():
         (lambda: hebbian.theory.error_rate(8, 256, 100, 9), "erased"),
         (lambda: hebbian.theory.release_error_rate(8, 256, 100, 4, 1.2, 10), "p_rel"),
         (lambda: hebbian.theory.capacity("nope", 0.01), "model"),
+        (lambda: hebbian.theory.capacity("clique", 0.01, clusters=8, neurons=256), "erased"),
+        (lambda: hebbian.theory.capacity("clique", 1.5, clusters=8, neurons=256, erased=4),
+         "target_error"),
+        (lambda: hebbian.theory.density(0, 256, 10), "clusters"),
+        (lambda: hebbian.theory.density(8, 256, 10, active=9), "active"),
+        (lambda: hebbian.theory.sparse_error_rate(10, 64, 12, 100, 3), "active"),
+        (lambda: noise.insert([[1, 9, -1]], 1, 4, np.random.default_rng()), "cues"),
+        (lambda: noise.stuck(CliqueNetwork(2, 2), 0.5, 2, np.random.default_rng()), "stuck_at"),
+        (lambda: Willshaw(10, 2).store([[3, 3]]), "distinct"),
+        (lambda: Willshaw(10, 2).recall([[0, 10]]), "cues"),
+        (lambda: SparseCliqueNetwork(4, 8, 2).recall([[0, 9]], guide=[[0, 7]]), "guide"),
+        (lambda: CliqueNetwork(4, 8).cues_from_activity(np.zeros((1, 31), bool)), "activity"),
     ],
 )
 def test_bad_input_raises_naming_the_argument(call, name):
-    with pytest.raises((ValueError, TypeError), match=name):
+    with pytest.raises(ValueError, match=name):
         call()
+
+
+def test_clique_cues_from_and_to_activity():
+    rng = np.random.default_rng(9)
+    msgs = rng.integers(0, 32, size=(300, 6))
+    net = CliqueNetwork(6, 32).store(msgs)
+    cues = noise.erase(msgs[:40], 2, rng)
+    ins = noise.insert(cues, 2, 32, rng)
+    act = net.cues_to_activity(cues, ins)
+    assert act.shape == (40, net.n) and (act.sum(axis=1) == 6).all()
+    c2, i2 = net.cues_from_activity(act)
+    assert np.array_equal(net.cues_to_activity(c2, i2), act)
+    assert ((c2 >= 0) == (cues >= 0)).all()
+    for rule in ("sos", "som"):  # recall from the split activity = recall from the cue
+        a = net.recall(cues, insertions=ins, rule=rule, iterations=3)
+        b = net.recall(c2, insertions=i2, rule=rule, iterations=3)
+        assert np.array_equal(a.messages, b.messages) and np.array_equal(a.n_winners,
+                                                                         b.n_winners)
+    res = net.recall(cues, rule="som", iterations=None)
+    ok = (res.n_winners == 1).all(axis=1)
+    back = from_activity(to_activity(res.units(), net.n))
+    assert np.array_equal(back[ok], res.units()[ok])
+
+
+def test_capacity_is_the_largest_load_and_takes_sweep_rows():
+    from hebbian.sampler import MemorySampler
+    from hebbian.theory import _model_error, capacity
+
+    cases = [("clique", dict(clusters=8, neurons=256, erased=4)),
+             ("sparse", dict(clusters=100, neurons=64, active=12, erased=3)),
+             ("willshaw", dict(neurons=2048, active=8, erased=4)),
+             ("hopfield", dict(neurons=2048, erased=1024))]
+    for model, p in cases:
+        cap = capacity(model, 0.01, **p)
+        assert _model_error(model, cap.messages, p) <= 0.01 < _model_error(
+            model, cap.messages + 1, p)
+        assert cap.efficiency == pytest.approx(cap.bits * cap.messages / cap.resource)
+    assert capacity("clique", 0.01, clusters=8, neurons=256, erased=4).resource == 1_835_008
+    row = MemorySampler().validate({"model": "sparse", "clusters": 100, "neurons": 64,
+                                    "active": 12, "messages": 103_000, "erased": 3})
+    assert capacity(row["model"], 0.01, **row).messages == capacity("sparse", 0.01,
+                                                                     **cases[1][1]).messages
+    with pytest.raises(ValueError, match="model"):
+        capacity("clique", 0.01, **row)
 
 
 def test_stuck_faults_change_density():

@@ -25,6 +25,33 @@ def test_sampler_counts_add_up_and_are_seeded():
     assert cc["symbol_errors"] >= a.errors
 
 
+def test_networks_are_keyed_by_seed_task_index_and_cached():
+    from sim import ChunkContext
+
+    s = MemorySampler()
+    p = s.validate(dict(BASE, queries_per_network=300))
+
+    def ctx(first, seed=7, sid="task-a"):
+        return ChunkContext(seed=seed, strong_id=sid, chunk_index=first // 300,
+                            first_shot=first)
+
+    # one chunk spanning networks 0 and 1, then a chunk inside network 1 again
+    s.sample(p, 600, np.random.default_rng(0), ctx(0))
+    assert sorted(i for _, i in s._cache) == [0, 1]
+    net1 = s._cache[("task-a", 1)]
+    s.sample(p, 300, np.random.default_rng(1), ctx(300))
+    assert s._cache[("task-a", 1)] is net1  # reused, not rebuilt
+    # a fresh worker builds the same network 1 from (seed, task, 1) alone
+    other = MemorySampler()
+    other.sample(p, 300, np.random.default_rng(2), ctx(300))
+    assert np.array_equal(other._cache[("task-a", 1)][1], net1[1])
+    # another task or seed gives another network
+    for c in (ctx(300, sid="task-b"), ctx(300, seed=8)):
+        fresh = MemorySampler()
+        fresh.sample(p, 300, np.random.default_rng(2), c)
+        assert not np.array_equal(next(iter(fresh._cache.values()))[1], net1[1])
+
+
 def test_collect_is_seeded_and_labelled():
     tasks = [("hebbian", dict(BASE, rule="som", iterations=None, messages=900))]
     one = sim.collect(tasks, max_shots=3000, seed=2, workers=1)
