@@ -46,6 +46,14 @@ SERIES = {
                            np.linspace(0.02, 0.05, 7)),
     "shor22 UR,RR, loss": ("shor22", "UR,RR", "loss_per_photon", {"fusion_failure": 0.25},
                            np.linspace(0.02, 0.05, 7)),
+    # fixed uniform patterns with loss (unencoded random/standard are already above
+    # threshold at p_f = 25 % and zero loss, so they have no loss threshold)
+    "unencoded rotated, loss": ("none", "rotated", "loss_per_photon",
+                                {"fusion_failure": 0.25}, np.linspace(0.0, 0.01, 6)),
+    "shor22 standard, loss": ("shor22", "standard", "loss_per_photon",
+                              {"fusion_failure": 0.25}, np.linspace(0.004, 0.016, 7)),
+    "shor22 rotated, loss": ("shor22", "rotated", "loss_per_photon",
+                             {"fusion_failure": 0.25}, np.linspace(0.015, 0.035, 6)),
 }
 
 

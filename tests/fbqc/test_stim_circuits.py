@@ -94,6 +94,77 @@ def test_herald_edge_map_equals_direct_map(kind, model):
     assert np.allclose(g.herald_q, 0.5)
 
 
+@pytest.mark.parametrize("kind", ["6ring", "4star"])
+def test_detector_coordinates_place_checks_and_heralds(kind):
+    L = 3
+    net = FusionNetwork(kind, L)
+    c = stim_circuit(net, L, HardwareAgnostic(0.1, 0.0))
+    co = c.get_detector_coordinates()
+    a = np.array([co[i] for i in range(c.num_detectors)])
+    n0 = net.checks[0].shape[0]
+    tags = a[:, 3]
+    assert (tags[:n0] == 0).all() and (tags[n0:2 * n0] == 1).all()
+    assert (tags[2 * n0:] == -1).all()
+    # every check sits at its own point in space (primal cube centres, dual vertices)
+    assert np.allclose(a[:n0, :3], net.check_coords[0])
+    assert np.allclose(a[n0:2 * n0, :3], net.check_coords[1])
+    assert len({tuple(r) for r in a[:2 * n0, :3].tolist()}) == 2 * n0
+    # each herald sits at the fusion it erases
+    outs = herald_outcomes(net, L, HardwareAgnostic(0.1, 0.0))
+    fus = [int(net.outcome_fusion[o[0]]) for o in outs]
+    assert np.allclose(a[2 * n0:, :3], net.fusion_coords[fus])
+
+
+@pytest.mark.parametrize("model", [
+    HardwareAgnostic(0.1, 0.0),
+    LinearOptics(0.02, 0.25, basis="standard"),
+    LinearOptics(0.01, 0.5, basis="rotated"),
+    "frozen-random",
+])
+def test_herald_channels_reproduce_direct_joint_erasure(model):
+    """Independent of :func:`herald_outcomes`: each herald's firing probability is read
+    from the DEM and its outcomes from the DEM's erased edges through the direct syndrome
+    graphs' ``edge_outcomes``; the implied joint (XX, ZZ) erasure law of every fusion
+    must equal the direct model's (``LinearOptics.joint_probabilities``)."""
+    L = 3
+    net = FusionNetwork("6ring", L)
+    if isinstance(model, str):
+        pat = np.random.default_rng(3).integers(0, 2, net.n_fusions)
+        model = LinearOptics(0.01, 0.25, basis=pat)
+    dem = stim_circuit(net, L, model).detector_error_model(approximate_disjoint_errors=True)
+    g = herald_graph(dem)
+    p_h = dict.fromkeys(g.heralds.tolist(), 0.0)
+    for inst in dem.flattened():
+        if inst.type == "error":
+            for t in inst.targets_copy():
+                if t.is_relative_detector_id() and t.val in p_h:
+                    p_h[t.val] += inst.args_copy()[0]
+    n0 = net.checks[0].shape[0]
+    edge_out = {}
+    for gi, graph in enumerate(net.graphs):
+        for e in range(graph.n_edges):
+            key = tuple(sorted(int(x) + gi * n0 for x in graph.edges[e]))
+            edge_out[key] = [int(o) for o in graph.edge_outcomes[e]]
+    keep = np.ones((net.n_fusions, 3))  # P(no herald) erasing both / basis 0 / basis 1
+    for h, edges in g.edge_map().items():
+        outs = sorted({o for k in edges for o in edge_out[k]})
+        f = {int(net.outcome_fusion[o]) for o in outs}
+        assert len(f) == 1  # a herald erases outcomes of one fusion only
+        f = f.pop()
+        col = 0 if len(outs) == 2 else 1 + int(net.outcome_basis[outs[0]])
+        keep[f, col] *= 1 - p_h[h]
+    nb, q0, q1 = keep.T
+    got = np.stack([nb * q0 * q1, nb * (1 - q0) * q1, nb * q0 * (1 - q1),
+                    1 - nb * (q0 + q1 - q0 * q1)], axis=1)
+    if isinstance(model, HardwareAgnostic):
+        pe = model.p_erasure
+        want = np.tile([(1 - pe) ** 2, pe * (1 - pe), pe * (1 - pe), pe * pe],
+                       (net.n_fusions, 1))
+    else:
+        want = model.joint_probabilities(net.n_fusions)
+    assert np.allclose(got, want, atol=1e-12)
+
+
 @pytest.mark.slow
 def test_stim_and_direct_logical_rates_agree():
     """6-ring, L = 8, p_E = 0.11 (≈ 0.049): stim heralds vs direct sampling.
