@@ -8,8 +8,10 @@ Sections (``--only`` picks some):
               (p_E/p_E*, p_P/p_P*) plane, both decoders.
 
 Every sweep goes through :func:`sim.collect` with ``save_resume_filepath`` (a rerun
-continues where it stopped) and every number through :func:`sim.threshold`.  A summary is
-written to ``out/fbqc/thresholds.md`` and ``out/fbqc/summary.csv``.
+continues where it stopped) and every number through :func:`sim.threshold`.  Everything
+goes to ``out/fbqc/full/`` (``out/fbqc/quick/`` with ``--quick``): one CSV and figure per
+sweep, ``region.csv`` / ``region.png``, and a summary ``summary_<sections>.csv`` (e.g.
+``summary_erasure_pauli_region.csv`` for the full run).
 
 Usage::
 
@@ -156,30 +158,35 @@ def region(args, out: Path, rows) -> None:
                                            "p_erasure", "p_pauli", "drift"])
         w.writeheader()
         w.writerows(res_rows)
-    _plot_region(res_rows, out)
+    _plot_region(res_rows, out, rows)
 
 
-def _axis_pauli(out: Path) -> dict[str, float]:
-    """Pauli-axis end points (p_P threshold / p_P*) from this run's Pauli section."""
+def _axis_pauli(out: Path, rows=()) -> dict[str, float]:
+    """Pauli-axis end points (p_P threshold / p_P*): from this run's Pauli section when it
+    ran, else from an earlier run's summary CSV (any ``summary_*pauli*.csv``), else 1."""
     ends = {"uf": 1.0, "mwpm": 1.0}
-    path = out / "summary_pauli.csv"
-    if path.exists():
+    found: dict[str, float] = {}
+    sources = [list(rows)]
+    for path in sorted(out.glob("summary_*pauli*.csv"), key=lambda q: q.stat().st_mtime):
         with open(path) as fh:
-            for row in csv.DictReader(fh):
-                for dec in ends:
-                    name = f"6ring Pauli threshold ({dec})"
-                    if row["quantity"] == name and row["value"] != "nan":
-                        ends[dec] = float(row["value"]) / REF[("6ring", "pauli")]
+            sources.insert(1, list(csv.DictReader(fh)))  # newest file first after rows
+    for src in sources:
+        for row in src:
+            for dec in ends:
+                if (dec not in found and row.get("quantity") == f"6ring Pauli threshold ({dec})"
+                        and row.get("value", "nan") != "nan"):
+                    found[dec] = float(row["value"]) / REF[("6ring", "pauli")]
+    ends.update(found)
     return ends
 
 
-def _plot_region(res_rows, out: Path) -> None:
+def _plot_region(res_rows, out: Path, rows=()) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    ends = _axis_pauli(out)
+    ends = _axis_pauli(out, rows)
     fig, ax = plt.subplots(figsize=(5, 4.5))
     for i, dec in enumerate(("uf", "mwpm")):
         rr = sorted((r for r in res_rows if r["decoder"] == dec), key=lambda r: r["angle_deg"])

@@ -131,6 +131,18 @@ def test_erasure_crossing_small_L():
     assert res.ci[0] - 0.003 <= 0.1201635 <= res.ci[1] + 0.003
 
 
+def test_4star_erasure_crossing_small_L():
+    """4-star erasure threshold from L = 6/8/10 (erasure-ml, fixed seed) within ±0.3 % of
+    1 - (1 - 0.2488)^(1/4) = 0.06902 (cubic bond percolation per 4-outcome bundle)."""
+    ref = 1 - (1 - 0.2488) ** 0.25
+    tasks = [("fbqc", {"network": "4star", "L": L, "p_erasure": p, "decoder": "erasure-ml"})
+             for L in (6, 8, 10) for p in (0.061, 0.065, 0.069, 0.073, 0.077)]
+    st = sim.collect(tasks, max_shots=1200, seed=12, workers=1)
+    res = sim.threshold(st, x="p_erasure", size="L", bootstrap=40)
+    assert abs(res.value - ref) < 0.003
+    assert res.ci[0] - 0.003 <= ref <= res.ci[1] + 0.003
+
+
 def test_4star_erasure_ordering():
     """Below the 4-star threshold (6.9 %) larger L is better, above it worse."""
     def rate(L, p):
