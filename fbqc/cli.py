@@ -39,7 +39,13 @@ def _sweep_parser() -> argparse.ArgumentParser:
     p.add_argument("--L", required=True, nargs="+", help="sizes (or START:STOP:COUNT)")
     p.add_argument("--p-erasure", default="0", help="values: 0.1,0.12 or 0.10:0.14:9")
     p.add_argument("--p-pauli", default="0", help="values: 0.01 or 0.008:0.012:5")
-    p.add_argument("--decoder", nargs="+", default=["uf"], help="uf, mwpm, erasure-ml")
+    p.add_argument("--decoder", nargs="+", default=["uf"],
+                   help="uf, mwpm, erasure-ml (stim backend also: erasure-uf, erasure-mwpm, "
+                        "mwpm-correlated)")
+    p.add_argument("--backend", default="direct", choices=("direct", "stim"),
+                   help="direct syndrome sampling (default) or the network as a stim circuit")
+    p.add_argument("--p-state", default="0",
+                   help="resource-state DEPOLARIZE1 probability (stim backend only)")
     p.add_argument("--max-shots", type=int, required=True)
     p.add_argument("--max-errors", type=int, default=None)
     p.add_argument("--seed", type=int, default=None)
@@ -58,10 +64,14 @@ def sweep_main(argv: Sequence[str]) -> int:
         Ls = [v for t in a.L for v in sim.parse_values(t)]
         pes = sim.parse_values(a.p_erasure)
         pps = sim.parse_values(a.p_pauli)
+        pss = sim.parse_values(a.p_state)
+        extra = {"backend": "stim"} if a.backend == "stim" else {}
         tasks = [
             sim.make_task("fbqc", {"network": net, "L": L, "p_erasure": pe, "p_pauli": pp,
-                                   "decoder": dec})[0]
+                                   "decoder": dec, **extra,
+                                   **({"p_state": ps} if ps else {})})[0]
             for net in a.network for dec in a.decoder for L in Ls for pe in pes for pp in pps
+            for ps in pss
         ]
         if a.max_shots <= 0:
             raise ValueError("--max-shots must be positive")

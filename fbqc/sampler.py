@@ -28,10 +28,11 @@ from .decoders import DECODERS
 from .network import KINDS, FusionNetwork, _check_L
 from .noise import HardwareAgnostic
 from .simulate import _Decoders, run_shots
+from .stim_backend import STIM_DECODERS, StimSimulator
 
 __all__ = ["FusionSampler"]
 
-_KEYS = ("network", "L", "p_erasure", "p_pauli", "decoder", "backend")
+_KEYS = ("network", "L", "p_erasure", "p_pauli", "decoder", "backend", "p_state")
 
 
 class FusionSampler(Sampler):
@@ -55,18 +56,28 @@ class FusionSampler(Sampler):
             raise ValueError(f"network must be one of {KINDS}, got {net!r}")
         L = _check_L(params["L"])
         model = HardwareAgnostic(params.get("p_erasure", 0.0), params.get("p_pauli", 0.0))
-        dec = params.get("decoder", "uf")
-        if dec not in DECODERS:
-            raise ValueError(f"decoder must be one of {DECODERS}, got {dec!r}")
-        if dec == "erasure-ml" and model.p_pauli != 0:
-            raise ValueError("decoder 'erasure-ml' is only valid for p_pauli = 0")
-        out = {"network": net, "L": L, "p_erasure": model.p_erasure,
-               "p_pauli": model.p_pauli, "decoder": dec}
         backend = params.get("backend", "direct")
         if backend not in ("direct", "stim"):
             raise ValueError(f"backend must be 'direct' or 'stim', got {backend!r}")
-        if backend == "stim":  # only recorded when not the default, so old ids stay valid
+        dec = params.get("decoder", "uf")
+        allowed = STIM_DECODERS if backend == "stim" else DECODERS
+        if dec not in allowed:
+            raise ValueError(f"decoder must be one of {allowed}, got {dec!r}")
+        p_state = params.get("p_state", 0.0)
+        if isinstance(p_state, bool) or not isinstance(p_state, (int, float, np.number)) \
+                or not 0.0 <= float(p_state) <= 1.0:
+            raise ValueError(f"p_state must be a probability in [0, 1], got {p_state!r}")
+        if p_state and backend != "stim":
+            raise ValueError("p_state: resource-state noise needs backend='stim'")
+        if dec == "erasure-ml" and (model.p_pauli != 0 or p_state):
+            raise ValueError("decoder 'erasure-ml' is only valid for p_pauli = 0 and p_state = 0")
+        out = {"network": net, "L": L, "p_erasure": model.p_erasure,
+               "p_pauli": model.p_pauli, "decoder": dec}
+        # only recorded when not the default, so old ids stay valid
+        if backend == "stim":
             out["backend"] = "stim"
+        if p_state:
+            out["p_state"] = float(p_state)
         return out
 
     def decoder(self, params: dict[str, Any]) -> str:
@@ -94,13 +105,12 @@ class FusionSampler(Sampler):
                ctx: ChunkContext | None = None) -> sinter.AnonTaskStats:
         model = HardwareAgnostic(params["p_erasure"], params["p_pauli"])
         if params.get("backend") == "stim":
+            p_state = float(params.get("p_state", 0.0))
             key = (params["network"], int(params["L"]), model.p_erasure, model.p_pauli,
-                   params["decoder"])
+                   params["decoder"], p_state)
             if key not in self._stim:
-                from .stim_backend import StimSimulator
-
                 self._stim[key] = StimSimulator(params["network"], int(params["L"]), model,
-                                                decoder=params["decoder"])
+                                                decoder=params["decoder"], p_state=p_state)
             errors, counts = self._stim[key].run(int(shots), rng)
             return sinter.AnonTaskStats(shots=int(shots), errors=errors, custom_counts=counts)
         net, decs = self._get(params["network"], int(params["L"]))

@@ -120,7 +120,7 @@ def run_shots(net: FusionNetwork, model: HardwareAgnostic, decoder: str, shots: 
 
 def simulate(network: str | FusionNetwork, L: int, model: HardwareAgnostic, *,
              decoder: str = "uf", shots: int, seed: int | None = None,
-             backend: str = "direct") -> SimulationResult:
+             backend: str = "direct", p_state: float = 0.0) -> SimulationResult:
     """Simulate a fusion network under ``model`` and count logical errors.
 
     Parameters
@@ -134,6 +134,9 @@ def simulate(network: str | FusionNetwork, L: int, model: HardwareAgnostic, *,
     backend : ``"direct"`` (vectorised sampling of fusion outcomes on the syndrome graphs,
         the default) or ``"stim"`` (the network as a stim circuit, see
         :func:`fbqc.stim_circuit`; also accepts a :class:`fbqc.LinearOptics` model).
+    p_state : ``DEPOLARIZE1`` probability on every resource-state qubit before fusion
+        (correlated primal/dual flips); only with ``backend="stim"``, where
+        ``decoder="mwpm-correlated"`` decodes it with PyMatching's correlated mode.
 
     Examples
     --------
@@ -152,7 +155,10 @@ def simulate(network: str | FusionNetwork, L: int, model: HardwareAgnostic, *,
     if backend == "stim":
         from .stim_backend import simulate_stim
 
-        return simulate_stim(net, L, model, decoder=decoder, shots=shots, seed=seed)
+        return simulate_stim(net, L, model, decoder=decoder, shots=shots, seed=seed,
+                             p_state=p_state)
+    if p_state:
+        raise ValueError("p_state: resource-state noise needs backend='stim'")
     if not isinstance(model, HardwareAgnostic):
         raise TypeError(f"model must be a HardwareAgnostic, got {type(model).__name__}")
     if isinstance(shots, bool) or not isinstance(shots, (int, np.integer)) or shots < 0:

@@ -36,3 +36,36 @@ def test_sampler_backend_default_keeps_ids_and_stim_runs():
     assert t1.strong_id() == t2.strong_id() != t3.strong_id()
     st = sim.collect([("fbqc", {**base, "backend": "stim"})], max_shots=300, seed=1, workers=1)
     assert st[0].shots == 300
+
+
+def test_resource_state_noise_reaches_simulate_sampler_and_cli(tmp_path):
+    from fbqc.cli import sweep_main
+
+    zero = fbqc.HardwareAgnostic(0, 0)
+    r = fbqc.simulate("6ring", 3, zero, decoder="mwpm-correlated", shots=400, seed=3,
+                      backend="stim", p_state=0.02)
+    assert 0 < r.errors < r.shots  # the noise is there and decoded
+    assert fbqc.simulate("6ring", 3, zero, decoder="mwpm", shots=200, seed=3,
+                         backend="stim").errors == 0
+    with pytest.raises(ValueError, match="p_state"):
+        fbqc.simulate("6ring", 3, zero, shots=10, p_state=0.01)  # direct backend
+    base = {"network": "6ring", "L": 3, "p_erasure": 0.0, "p_pauli": 0.0,
+            "decoder": "mwpm-correlated", "backend": "stim"}
+    t0, _ = sim.make_task("fbqc", base)
+    t1, _ = sim.make_task("fbqc", {**base, "p_state": 0.0})
+    t2, _ = sim.make_task("fbqc", {**base, "p_state": 0.02})
+    assert t0.strong_id() == t1.strong_id() != t2.strong_id()
+    for bad in ({**base, "p_state": 1.5}, {**base, "backend": "direct", "p_state": 0.01},
+                {**base, "backend": "direct"}):
+        with pytest.raises(ValueError, match="p_state|decoder"):
+            sim.make_task("fbqc", bad)
+    out = tmp_path / "s.csv"
+    rc = sweep_main(["--network", "6ring", "--L", "3", "--backend", "stim", "--p-state",
+                     "0,0.02", "--decoder", "mwpm-correlated", "--max-shots", "200",
+                     "--seed", "1", "--workers", "1", "--no-progress", "--out", str(out)])
+    assert rc == 0
+    rows = {s.json_metadata.get("p_state", 0.0): s for s in sim.read_stats(out)}
+    assert set(rows) == {0.0, 0.02} and rows[0.0].errors == 0 and rows[0.02].errors > 0
+    assert sweep_main(["--network", "6ring", "--L", "3", "--p-state", "0.01", "--max-shots",
+                       "10", "--out", str(tmp_path / "bad.csv")]) == 2
+    assert not (tmp_path / "bad.csv").exists()
