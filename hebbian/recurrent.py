@@ -557,8 +557,17 @@ def _validate_sampler(params: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(v, (bool, np.bool_)):
         raise ValueError(f"hebbian: parameter plastic_recall must be a bool, got {v!r}")
     p["plastic_recall"] = bool(v)
-    if p["recall"] == "recurrent" and p.get("inserted", 0):
-        raise ValueError("hebbian: parameter inserted must be 0 with recall='recurrent'")
+    if p["recall"] == "recurrent":
+        # the recurrent dynamics reads the learned weights, not the sampler's clique
+        # recall options: refuse the noise options it would otherwise silently ignore
+        if p.get("inserted", 0):
+            raise ValueError("hebbian: parameter inserted must be 0 with recall='recurrent'")
+        if float(p.get("p_rel", 1.0)) < 1.0:
+            raise ValueError("hebbian: parameter p_rel must be 1 with recall='recurrent' "
+                             "(release noise is applied by the clique recall only)")
+        if float(p.get("stuck", 0.0)) > 0.0:
+            raise ValueError("hebbian: parameter stuck must be 0 with recall='recurrent' "
+                             "(stuck-at faults act on the binarized graph only)")
     return p
 
 

@@ -272,6 +272,9 @@ class MemorySampler(Sampler):
         model = params.get("model", "clique")
         if model in ("willshaw", "hopfield"):
             return model
+        if model == "recurrent" and params.get("recall") == "recurrent":
+            # the network's own dynamics, not a rule/filter of the core
+            return "recurrent-dynamics" + ("-plastic" if params.get("plastic_recall") else "")
         guided = "-guided" if params.get("guided") else ""
         return f"{model}-{params.get('rule', 'sos')}-{params.get('filter', 'wta')}{guided}"
 

@@ -17,9 +17,9 @@
 # the ideal clique network, then delete stored messages exactly (counting synapses) and
 # audit the deletion with a membership-inference attack.
 #
-# With `CI_MODE=1` the sizes are tiny (a smoke test); the full sizes are those of
-# `docs/hebbian_recurrent.md` (`scripts/hebbian_emergence.py` runs them with more
-# statistics).
+# With `CI_MODE=1` the sizes are tiny (a smoke test); the full sizes are those of the
+# README section "Hebbian: a clique memory grown by a recurrent network, and exact
+# forgetting" (`scripts/hebbian_emergence.py` runs them with more statistics).
 
 # %%
 import os

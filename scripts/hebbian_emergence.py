@@ -9,9 +9,11 @@ Writes under ``--out`` (default ``out/hebbian_emergence``):
   repeated noisy presentations;
 * ``noisy_recall.json`` — edge recall after r noisy presentations vs 1-(1-(1-p)^2)^r;
 * ``audit.json`` — exact vs naive forgetting, membership-inference AUCs;
-* ``summary.md`` — the tables quoted in docs/hebbian_recurrent.md.
+* ``summary.md`` — the tables quoted in the README (section "Hebbian: a clique memory
+  grown by a recurrent network, and exact forgetting").
 
-``--quick`` shrinks everything (about a minute); the full run takes ~10 minutes on 2 cores.
+``--quick`` shrinks everything (well under a minute once the JIT cache is warm); the full
+run takes about 8-10 minutes on 2 cores.
 """
 
 from __future__ import annotations
@@ -209,7 +211,7 @@ def run_audit(args, out: Path, lines: list[str]) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default="out/hebbian_emergence")
-    ap.add_argument("--quick", action="store_true", help="small sizes (about a minute)")
+    ap.add_argument("--quick", action="store_true", help="small sizes (well under a minute)")
     ap.add_argument("--only", default="load,noisy,emergence,audit")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--networks", type=int, default=4)

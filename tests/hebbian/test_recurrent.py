@@ -156,6 +156,43 @@ def test_release_noise_runs_and_is_seeded():
     assert a.edge_metrics(msgs)["recall"] > 0.9
 
 
+def test_presentation_noise_rates():
+    # each unit erased w.p. p_erase; an erased cluster gets a random unit w.p. p_insert
+    rng = np.random.default_rng(10)
+    C, L, M = 8, 256, 5000
+    msgs = rng.integers(0, L, size=(M, C))
+    net = RecurrentHebbian(C, L, p_erase=0.5, p_insert=0.4)
+    u = net.presentation_inputs(msgs, np.random.default_rng(11))
+    glob = msgs + np.arange(C) * L
+    silent, changed = (u < 0).mean(), ((u >= 0) & (u != glob)).mean()
+    sd = 0.5 / np.sqrt(M * C)
+    assert abs(silent - 0.5 * 0.6) < 5 * sd, silent
+    assert abs(changed - 0.5 * 0.4 * (L - 1) / L) < 5 * sd, changed
+    assert ((u < 0) | (u // L == np.arange(C))).all()  # insertions stay in their cluster
+    clean = RecurrentHebbian(C, L).presentation_inputs(msgs, rng)
+    np.testing.assert_array_equal(clean, glob)
+
+
+@pytest.mark.parametrize("energy", ["clusters", "units"])
+def test_energy_limit_keeps_the_strongest_clusters(energy):
+    # 6 clusters, energy limit 3.  Clusters 0-2 are driven and hold a stored triangle;
+    # unit 1 of cluster 0 also links to unit 0 of clusters 3-5, which are erased.  The
+    # weak clusters (score 1) would light up without the limit; with it only the 3
+    # strongest clusters (score drive + memory + 2) stay active.
+    C, L, Q = 6, 4, 50
+    adj = ideal_adjacency([[1, 2, 3, 0, 0, 0]], C, L)
+    cl = np.arange(C * L) // L
+    adj[(cl >= 3)[:, None] | (cl >= 3)[None, :]] = False  # keep the triangle only
+    adj[1, [3 * L, 4 * L, 5 * L]] = True
+    cues = np.tile([1, 2, 3, -1, -1, -1], (Q, 1))
+    net = RecurrentHebbian.from_adjacency(adj, C, active=3, energy=energy, seed=4)
+    res = net.recall(cues)
+    assert (res.n_winners.sum(axis=1) == 3).all() and res.converged.all()
+    assert (res.messages == [1, 2, 3, -1, -1, -1]).all()
+    free = RecurrentHebbian.from_adjacency(adj, C, energy=energy, seed=4).recall(cues)
+    assert (free.messages == [1, 2, 3, 0, 0, 0]).all()  # active = C: no limit binds
+
+
 def test_edge_metrics_counts():
     ideal = ideal_adjacency([[0, 0]], 2, 2)
     learned = ideal.copy()
@@ -199,10 +236,10 @@ def test_bad_messages_and_cues():
         net.learn([[0, 1, 2]], rounds=0)
 
 
-def test_sampler_builder(monkeypatch):
+def test_sampler_builder():
     from hebbian import sampler as S
 
-    monkeypatch.setitem(S.MODELS, "recurrent", build_for_sampler)
+    assert S.MODELS["recurrent"] is build_for_sampler  # registered, no patching needed
     s = S.MemorySampler()
     base = {"clusters": 8, "neurons": 32, "messages": 150, "erased": 3,
             "queries_per_network": 200}
@@ -218,6 +255,12 @@ def test_sampler_builder(monkeypatch):
     assert (a.errors, a.custom_counts) == (b.errors, b.custom_counts)
     with pytest.raises(ValueError, match="recall"):
         s.validate({"model": "recurrent", **base, "recall": "x"})
+    # options the recurrent recall would silently ignore are refused
+    for extra, word in (({"p_rel": 0.5}, "p_rel"), ({"stuck": 0.1}, "stuck"),
+                        ({"inserted": 1}, "inserted")):
+        with pytest.raises(ValueError, match=word):
+            s.validate({"model": "recurrent", **base, "recall": "recurrent", **extra})
+    assert s.validate({"model": "recurrent", **base, "p_rel": 0.5})["p_rel"] == 0.5
     net, msgs = build_for_sampler(p, np.random.default_rng(2))
     assert isinstance(net, LearnedCliqueNetwork) and msgs.shape == (150, 8)
     with pytest.raises(ValueError, match="insertions"):
@@ -255,15 +298,11 @@ def test_load_and_emergence_curves_small():
     assert em[-1]["presentations"] == 90
 
 
-def test_cli_sweep_model_recurrent(monkeypatch, tmp_path, capsys):
+def test_cli_sweep_model_recurrent(tmp_path, capsys):
     import sinter
 
     from hebbian import cli
-    from hebbian import sampler as S
 
-    monkeypatch.setitem(S.MODELS, "recurrent", build_for_sampler)
-    for k in ("recall", "plastic_recall"):
-        monkeypatch.setitem(cli.PARAMS, k, k)
     out = tmp_path / "rec.csv"
     rc = cli.main(["sweep", "--model", "recurrent", "--clusters", "8", "--neurons", "32",
                    "--messages", "100", "--erased", "4", "--recall", "recurrent",
@@ -274,6 +313,8 @@ def test_cli_sweep_model_recurrent(monkeypatch, tmp_path, capsys):
     stats = sinter.read_stats_from_csv_files(out)
     assert len(stats) == 2 and all(s.shots == 200 for s in stats)
     assert {s.json_metadata["plastic_recall"] for s in stats} == {True, False}
+    assert {s.decoder for s in stats} == {"hebbian:recurrent-dynamics",
+                                         "hebbian:recurrent-dynamics-plastic"}
     assert cli.main(["sweep", "--model", "recurrent", "--clusters", "8", "--neurons", "32",
                      "--messages", "100", "--recall", "nope", "--out", str(out)]) == 2
 
