@@ -180,3 +180,27 @@ def test_stim_cli(tmp_path, capsys):
     assert "6ring L=3" in capsys.readouterr().out
     assert stim_main(["simulate", "--L", "3", "--shots", "5", "--decoder", "bp"]) == 2
     assert stim_main(["circuit", "--L", "3", "--p-pauli", "-1"]) == 2
+
+
+def test_ur_rr_meets_the_average_rule_estimate_without_an_orientation_swap():
+    # fbqc_encoded.md's best fixed pattern with loss is "(UR,RR) plus a code-orientation
+    # swap on half the fusions", 11.65 % per fusion.  The average rule already gives that
+    # for plain UR,RR, and the swap only balances X̄X̄ against Z̄Z̄ between the two
+    # syndrome graphs, which the 6-ring layout does by construction: each graph gets the
+    # XX outcome of half the fusions and the ZZ outcome of the other half.
+    from scipy.optimize import brentq
+
+    net = FusionNetwork("6ring", 4)
+    pairs = np.stack([net.outcome_basis, net.outcome_graph], axis=1)
+    _, counts = np.unique(pairs, axis=0, return_counts=True)
+    assert counts.tolist() == [net.n_fusions // 2] * 4
+    pat = basis_pattern(net, "UR,RR", encoding="shor22")[:1]
+
+    def excess(loss_per_fusion):
+        photon = 1 - (1 - loss_per_fusion) ** 0.25
+        lo = LinearOptics(photon, fusion_failure=0.25, basis=pat, encoding="shor22")
+        return lo.fusion_erasure_probabilities(1).mean() - 0.1198
+
+    ell = brentq(excess, 0.0, 0.5)
+    assert abs(ell - 0.1165) < 5e-4
+    assert abs((1 - (1 - ell) ** 0.25) - 0.0305) < 2e-4
