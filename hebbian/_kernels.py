@@ -224,6 +224,26 @@ def _rip4(r0, r1, r2, r3, x):
     return r0, r1, r2, r3
 
 
+@njit(cache=True, inline="always")
+def _store_planes(planes, nb, j, w, r0, r1, r2, r3, r4, r5, r6, r7):
+    """Write the ``nb`` (<= 8) register planes ``r0..`` of word ``w`` of cluster ``j``."""
+    planes[0, j, w] = r0
+    if nb > 1:
+        planes[1, j, w] = r1
+    if nb > 2:
+        planes[2, j, w] = r2
+    if nb > 3:
+        planes[3, j, w] = r3
+    if nb > 4:
+        planes[4, j, w] = r4
+    if nb > 5:
+        planes[5, j, w] = r5
+    if nb > 6:
+        planes[6, j, w] = r6
+    if nb > 7:
+        planes[7, j, w] = r7
+
+
 @njit(cache=True)
 def _score_planes(
     bits, state, planes, rule, gamma, L, allow, allow_mode, q, ids, cstart, aclus, rows
@@ -294,21 +314,7 @@ def _score_planes(
                         r0, r1, r2, r3, r4, r5, r6, r7 = _rip(
                             r0, r1, r2, r3, r4, r5, r6, r7, state[j, w], nb
                         )
-                planes[0, j, w] = r0
-                if nb > 1:
-                    planes[1, j, w] = r1
-                if nb > 2:
-                    planes[2, j, w] = r2
-                if nb > 3:
-                    planes[3, j, w] = r3
-                if nb > 4:
-                    planes[4, j, w] = r4
-                if nb > 5:
-                    planes[5, j, w] = r5
-                if nb > 6:
-                    planes[6, j, w] = r6
-                if nb > 7:
-                    planes[7, j, w] = r7
+                _store_planes(planes, nb, j, w, r0, r1, r2, r3, r4, r5, r6, r7)
             continue
         for w in range(wl):
             if nb <= 8:
@@ -330,21 +336,7 @@ def _score_planes(
                         r0, r1, r2, r3, r4, r5, r6, r7 = _rip(
                             r0, r1, r2, r3, r4, r5, r6, r7, acc, nb
                         )
-                planes[0, j, w] = r0
-                if nb > 1:
-                    planes[1, j, w] = r1
-                if nb > 2:
-                    planes[2, j, w] = r2
-                if nb > 3:
-                    planes[3, j, w] = r3
-                if nb > 4:
-                    planes[4, j, w] = r4
-                if nb > 5:
-                    planes[5, j, w] = r5
-                if nb > 6:
-                    planes[6, j, w] = r6
-                if nb > 7:
-                    planes[7, j, w] = r7
+                _store_planes(planes, nb, j, w, r0, r1, r2, r3, r4, r5, r6, r7)
             else:
                 for p in range(nb):
                     planes[p, j, w] = _ZERO
