@@ -38,10 +38,37 @@ def _union(parent, size, parity, head, tail, nxt, a, b):
     return ra
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _span_pregrown(indptr, adj_node, adj_edge, full, visited, pedge, order, m, n_o, gbuf,
+                   n_g):
+    """BFS over pre-grown full edges (``full == 1``) from ``order[m:n_o]``.
+
+    Scans each reached node's adjacency once: pre-grown neighbours join ``order``,
+    grown full edges (``full == 2``) are queued in ``gbuf`` (adjacency slots) for the
+    BFS over components.  Returns the new ``(n_o, n_g)``.
+    """
+    while m < n_o:
+        u = order[m]
+        m += 1
+        for j in range(indptr[u], indptr[u + 1]):
+            f = full[adj_edge[j]]
+            if f == 1:
+                v = adj_node[j]
+                if not visited[v]:
+                    visited[v] = 1
+                    pedge[v] = adj_edge[j]
+                    order[n_o] = v
+                    n_o += 1
+            elif f == 2:
+                gbuf[n_g] = j
+                n_g += 1
+    return n_o, n_g
+
+
 @njit(cache=True, nogil=True)
 def _uf_core(indptr, adj_node, adj_edge, eu, ev, w, syn, erased, corr, corr_list,
              parent, size, parity, head, tail, nxt, rem, rate, full, stamp,
-             odd, odd2, touched, newfull, s, order, pedge, visited):
+             odd, odd2, touched, newfull, s, order, pedge, visited, gbuf):
     """Decode one shot; sets ``corr[e] = 1`` on the correction and returns its length.
 
     Edges in ``corr_list[:n]`` are the corrected ones (the caller resets them).  Returns
@@ -125,7 +152,7 @@ def _uf_core(indptr, adj_node, adj_edge, eu, ev, w, syn, erased, corr, corr_list
             rate[e] = 0
             if rem[e] <= 1e-9 * w[e] and rem[e] < np.inf:
                 rem[e] = 0.0
-                full[e] = 1
+                full[e] = 2  # grown (1 = pre-grown: erased or weight 0)
                 newfull[n_new] = e
                 n_new += 1
         for i in range(n_new):
@@ -141,7 +168,12 @@ def _uf_core(indptr, adj_node, adj_edge, eu, ev, w, syn, erased, corr, corr_list
         for i in range(n2):
             odd[i] = odd2[i]
         n_odd = n2
-    # peeling: BFS spanning forest of full edges from each defect, leaves first
+    # peeling: a spanning forest of the full edges from each defect, leaves first.  Each
+    # tree is a BFS over the clusters' pre-grown (erased or weight-0) components: a
+    # component is entered by one grown edge and then spanned by its pre-grown edges, so
+    # the tree holds as few grown edges as possible (an erased edge flips with
+    # probability 1/2, a grown one with p << 1/2).  Without pre-grown edges this is the
+    # plain BFS tree.  ``order`` lists nodes parent first.
     for u in range(N):
         s[u] = syn[u]
         visited[u] = 0
@@ -152,19 +184,19 @@ def _uf_core(indptr, adj_node, adj_edge, eu, ev, w, syn, erased, corr, corr_list
         visited[u0] = 1
         pedge[u0] = -1
         order[0] = u0
-        n_o = 1
+        n_o, n_g = _span_pregrown(indptr, adj_node, adj_edge, full, visited, pedge, order,
+                                  0, 1, gbuf, 0)
         k = 0
-        while k < n_o:
-            u = order[k]
+        while k < n_g:  # grown edges in BFS order over components
+            j = gbuf[k]
             k += 1
-            for j in range(indptr[u], indptr[u + 1]):
-                e = adj_edge[j]
-                v = adj_node[j]
-                if full[e] and not visited[v]:
-                    visited[v] = 1
-                    pedge[v] = e
-                    order[n_o] = v
-                    n_o += 1
+            v = adj_node[j]
+            if not visited[v]:
+                visited[v] = 1
+                pedge[v] = adj_edge[j]
+                order[n_o] = v
+                n_o, n_g = _span_pregrown(indptr, adj_node, adj_edge, full, visited, pedge,
+                                          order, n_o, n_o + 1, gbuf, n_g)
         for k in range(n_o - 1, 0, -1):
             u = order[k]
             if s[u]:
@@ -218,6 +250,7 @@ def uf_decode_batch(indptr, adj_node, adj_edge, eu, ev, weights, syndromes, eras
     order = np.empty(N, np.int32)
     pedge = np.empty(N, np.int32)
     visited = np.empty(N, np.uint8)
+    gbuf = np.empty(2 * E, np.int32)  # adjacency slots of grown edges, per cluster
     rem = np.empty(E, np.float64)
     rate = np.zeros(E, np.int32)
     full = np.empty(E, np.uint8)
@@ -230,7 +263,7 @@ def uf_decode_batch(indptr, adj_node, adj_edge, eu, ev, weights, syndromes, eras
         w = weights[sh] if weights.shape[0] > 1 else weights[0]
         n = _uf_core(indptr, adj_node, adj_edge, eu, ev, w, syndromes[sh], erased[sh], corr,
                      corr_list, parent, size, parity, head, tail, nxt, rem, rate, full, stamp,
-                     odd, odd2, touched, newfull, s, order, pedge, visited)
+                     odd, odd2, touched, newfull, s, order, pedge, visited, gbuf)
         if n < 0:
             n_bad += 1
             n = -1 - n

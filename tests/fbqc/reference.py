@@ -2,8 +2,9 @@
 
 Same semantics, written for clarity: continuous weighted growth of odd clusters (all
 boundary edges of odd clusters grow at one speed per odd side until the next saturates),
-then peeling of a BFS spanning forest from each defect (nodes and edges in index order,
-as the kernel does), so the corrections must agree exactly.
+then peeling of a spanning forest grown from each defect as a BFS over the pre-grown
+(erased or weight-0) components, each entered by one grown edge (nodes and edges in index
+order, as the kernel does), so the corrections must agree exactly.
 """
 
 from __future__ import annotations
@@ -60,20 +61,37 @@ def uf_decode(edges: np.ndarray, n_nodes: int, weights: np.ndarray, syndrome: np
     s = np.array(syndrome, np.uint8).copy()
     visited = np.zeros(n_nodes, bool)
     corr = np.zeros(E, np.uint8)
+    pre = [bool(erased[e]) or not weights[e] > 0 for e in range(E)]
+
+    def span_pregrown(order, m):
+        # BFS over full pre-grown edges from order[m:], appending what it reaches
+        while m < len(order):
+            u = order[m]
+            m += 1
+            for e, v in adj[u]:
+                if full[e] and pre[e] and not visited[v]:
+                    visited[v] = True
+                    pedge[v] = e
+                    order.append(v)
+
     for u0 in range(n_nodes):
         if not s[u0] or visited[u0]:
             continue
+        # a BFS over pre-grown components: each is entered by one grown edge, then
+        # spanned by its pre-grown edges (fewest grown edges in the tree)
         visited[u0] = True
         order, pedge = [u0], {u0: -1}
+        span_pregrown(order, 0)
         k = 0
         while k < len(order):
             u = order[k]
             k += 1
             for e, v in adj[u]:
-                if full[e] and not visited[v]:
+                if full[e] and not pre[e] and not visited[v]:
                     visited[v] = True
                     pedge[v] = e
                     order.append(v)
+                    span_pregrown(order, len(order) - 1)
         for u in reversed(order[1:]):
             if s[u]:
                 e = pedge[u]

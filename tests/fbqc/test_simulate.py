@@ -155,3 +155,19 @@ def test_4star_erasure_ordering():
         lo4, hi4 = sim.binomial_ci(k4, n4, confidence=0.999)
         lo8, hi8 = sim.binomial_ci(k8, n8, confidence=0.999)
         assert (hi8 < lo4) if better else (lo8 > hi4)
+
+
+def test_uf_mixed_noise_tasks_carry_a_model_version():
+    import sim
+    from fbqc.sampler import UF_MIXED_VERSION
+
+    base = {"network": "6ring", "L": 4, "decoder": "uf"}
+    mixed, _ = sim.make_task("fbqc", {**base, "p_erasure": 0.05, "p_pauli": 0.003})
+    assert mixed.json_metadata["model_version"] == UF_MIXED_VERSION == 2
+    again, _ = sim.make_task("fbqc", dict(mixed.json_metadata))  # a CSV row round-trips
+    assert again.strong_id() == mixed.strong_id()
+    for pe, pp, dec in ((0.05, 0.0, "uf"), (0.0, 0.003, "uf"), (0.05, 0.003, "mwpm")):
+        t, _ = sim.make_task("fbqc", {**base, "decoder": dec, "p_erasure": pe, "p_pauli": pp})
+        assert "model_version" not in t.json_metadata  # unchanged decoding keeps its id
+    with pytest.raises(ValueError, match="model_version"):
+        sim.make_task("fbqc", {**base, "p_erasure": 0.05, "p_pauli": 0.003, "model_version": 1})
