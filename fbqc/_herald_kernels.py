@@ -7,8 +7,10 @@ wrapper lives in :mod:`fbqc.herald_decoders`; the plain-Python reference is
 This is the Delfosse–Nickerson union-find decoder (arXiv:1709.06218): erased edges are
 pre-grown, every odd cluster that does not contain the boundary node grows by half an
 edge per round on all its edges, fully grown edges merge clusters, and the grown
-subgraph is peeled (Delfosse–Zémor, arXiv:1703.01517) along a BFS spanning forest
-rooted at the boundary node first, then at each remaining defect.  Unlike the fbqc core
+subgraph is peeled (Delfosse–Zémor, arXiv:1703.01517) along a spanning forest rooted at
+the boundary node first, then at each remaining defect.  Each tree is a BFS over the
+erased components, each entered by one grown edge and spanned by its erased edges, so it
+holds as few grown edges as possible (as in the fbqc core kernel).  Unlike the fbqc core
 kernel (periodic graphs, weighted growth) it supports a boundary node, which any
 detector error model with single-detector errors needs.
 
@@ -45,6 +47,32 @@ def _union(parent, size, parity, bnd, a, b):
     bnd[ra] |= bnd[rb]
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _span_erased(indptr, adj_node, adj_edge, grown, visited, pedge, order, m, n_o, gbuf,
+                 n_g):
+    """BFS over erased edges (``grown == 3``) from ``order[m:n_o]``, one scan per node.
+
+    Grown edges (``grown == 2``) are queued in ``gbuf`` (adjacency slots) for the BFS
+    over components.  Returns the new ``(n_o, n_g)``.
+    """
+    while m < n_o:
+        u = order[m]
+        m += 1
+        for j in range(indptr[u], indptr[u + 1]):
+            g = grown[adj_edge[j]]
+            if g == 3:
+                v = adj_node[j]
+                if not visited[v]:
+                    visited[v] = 1
+                    pedge[v] = adj_edge[j]
+                    order[n_o] = v
+                    n_o += 1
+            elif g == 2:
+                gbuf[n_g] = j
+                n_g += 1
+    return n_o, n_g
+
+
 @njit(cache=True, nogil=True)
 def uf_boundary_decode_batch(indptr, adj_node, adj_edge, eu, ev, boundary, edge_obs,
                              syndromes, erased, out):
@@ -74,6 +102,7 @@ def uf_boundary_decode_batch(indptr, adj_node, adj_edge, eu, ev, boundary, edge_
     order = np.empty(N, np.int32)
     pedge = np.empty(N, np.int32)
     visited = np.empty(N, np.uint8)
+    gbuf = np.empty(2 * E, np.int32)  # adjacency slots of grown edges, per tree
     n_bad = 0
     for sh in range(S):
         for u in range(N):
@@ -87,7 +116,7 @@ def uf_boundary_decode_batch(indptr, adj_node, adj_edge, eu, ev, boundary, edge_
             bnd[boundary] = 1
         for e in range(E):
             if erased[sh, e]:
-                grown[e] = 2
+                grown[e] = 3  # pre-grown (erased); 2 = grown, both count as full
                 _union(parent, size, parity, bnd, eu[e], ev[e])
             else:
                 grown[e] = 0
@@ -140,19 +169,19 @@ def uf_boundary_decode_batch(indptr, adj_node, adj_edge, eu, ev, boundary, edge_
             visited[u0] = 1
             pedge[u0] = -1
             order[0] = u0
-            n_o = 1
+            n_o, n_g = _span_erased(indptr, adj_node, adj_edge, grown, visited, pedge, order,
+                                    0, 1, gbuf, 0)
             k = 0
-            while k < n_o:
-                u = order[k]
+            while k < n_g:  # grown edges in BFS order over erased components
+                j = gbuf[k]
                 k += 1
-                for j in range(indptr[u], indptr[u + 1]):
-                    e = adj_edge[j]
-                    v = adj_node[j]
-                    if grown[e] >= 2 and not visited[v]:
-                        visited[v] = 1
-                        pedge[v] = e
-                        order[n_o] = v
-                        n_o += 1
+                v = adj_node[j]
+                if not visited[v]:
+                    visited[v] = 1
+                    pedge[v] = adj_edge[j]
+                    order[n_o] = v
+                    n_o, n_g = _span_erased(indptr, adj_node, adj_edge, grown, visited, pedge,
+                                            order, n_o, n_o + 1, gbuf, n_g)
             for k in range(n_o - 1, 0, -1):
                 u = order[k]
                 if s[u]:

@@ -34,9 +34,10 @@ __all__ = ["FusionSampler"]
 
 _KEYS = ("network", "L", "p_erasure", "p_pauli", "decoder", "backend", "p_state",
          "model_version")
-#: ``uf`` on mixed erasure + Pauli noise changed on 2026-12-03 (peeling trees hold the fewest
-#: grown edges): such tasks carry ``model_version=2`` so older result files do not resume
-#: into them.  Pure erasure and pure Pauli decode exactly as before and keep their ids.
+#: ``uf`` / ``erasure-uf`` on mixed erasure + Pauli noise changed on 2026-12-03 (peeling
+#: trees hold the fewest grown edges): such tasks carry ``model_version=2`` so older result
+#: files do not resume into them.  Pure erasure and pure Pauli decode exactly as before and
+#: keep their ids.
 UF_MIXED_VERSION = 2
 
 
@@ -83,8 +84,8 @@ class FusionSampler(Sampler):
             out["backend"] = "stim"
         if p_state:
             out["p_state"] = float(p_state)
-        version = (UF_MIXED_VERSION if dec == "uf" and backend == "direct"
-                   and model.p_erasure > 0 and model.p_pauli > 0 else None)
+        version = (UF_MIXED_VERSION if dec in ("uf", "erasure-uf") and model.p_erasure > 0
+                   and (model.p_pauli > 0 or p_state) else None)
         given = params.get("model_version")
         if given is not None and given != version:
             raise ValueError(f"model_version: this fbqc decodes these parameters as version "

@@ -1,8 +1,9 @@
 """Plain-Python reference of :func:`fbqc._herald_kernels.uf_boundary_decode_batch`.
 
-Same algorithm (half-edge growth of odd clusters not containing the boundary, BFS
-peeling from the boundary first, then from each remaining defect in index order), written
-with dicts and lists, so tests can compare outputs exactly.
+Same algorithm (half-edge growth of odd clusters not containing the boundary; peeling
+from the boundary first, then from each remaining defect in index order, along a BFS over
+erased components, each entered by one grown edge), written with dicts and lists, so
+tests can compare outputs exactly.
 """
 
 from __future__ import annotations
@@ -77,15 +78,30 @@ def uf_boundary_reference(n_nodes: int, edges: np.ndarray, boundary: int,
             continue
         visited[u0] = True
         order, pedge = [u0], {u0: -1}
+
+        def span_erased(m, order=order, pedge=pedge):
+            # BFS over erased edges from order[m:], appending what it reaches
+            while m < len(order):
+                u = order[m]
+                m += 1
+                for v, e in adj[u]:
+                    if erased[e] and not visited[v]:
+                        visited[v] = True
+                        pedge[v] = e
+                        order.append(v)
+
+        # a BFS over erased components, each entered by one grown edge
+        span_erased(0)
         k = 0
         while k < len(order):
             u = order[k]
             k += 1
             for v, e in adj[u]:
-                if grown[e] >= 2 and not visited[v]:
+                if grown[e] >= 2 and not erased[e] and not visited[v]:
                     visited[v] = True
                     pedge[v] = e
                     order.append(v)
+                    span_erased(len(order) - 1)
         for u in reversed(order[1:]):
             if s[u]:
                 e = pedge[u]

@@ -171,3 +171,9 @@ def test_uf_mixed_noise_tasks_carry_a_model_version():
         assert "model_version" not in t.json_metadata  # unchanged decoding keeps its id
     with pytest.raises(ValueError, match="model_version"):
         sim.make_task("fbqc", {**base, "p_erasure": 0.05, "p_pauli": 0.003, "model_version": 1})
+    stim = {**base, "backend": "stim", "p_erasure": 0.05, "p_pauli": 0.003}
+    for dec in ("uf", "erasure-uf"):
+        t, _ = sim.make_task("fbqc", {**stim, "decoder": dec})
+        assert t.json_metadata["model_version"] == 2
+    t, _ = sim.make_task("fbqc", {**stim, "decoder": "erasure-mwpm"})
+    assert "model_version" not in t.json_metadata
