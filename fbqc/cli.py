@@ -24,6 +24,12 @@ SUBCOMMANDS = {
     "optics": "fbqc.optics_cli:main",
     "stim": "fbqc.stim_cli:main",
 }
+#: One-line help of each subcommand (``erasurelab fbqc --help``).
+DESCRIPTIONS = {
+    "sweep": "hardware-agnostic noise (erasure, Pauli) on a fusion network into sinter CSV",
+    "optics": "linear-optics noise (loss, fusion failure, basis, encoding) into sinter CSV",
+    "stim": "the network as a stim circuit: write it, draw it, or sample it",
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -92,9 +98,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Dispatch ``erasurelab fbqc SUBCOMMAND ARGS…``; returns an exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help"):
-        print("usage: erasurelab fbqc {" + ",".join(SUBCOMMANDS) + "} ...")
-        for name, target in SUBCOMMANDS.items():
-            print(f"  {name:8s} ({target})")
+        print("usage: erasurelab fbqc {" + ",".join(SUBCOMMANDS) + "} ...\n\n"
+              "Fusion-based quantum computation: networks, thresholds, linear optics.\n\n"
+              "subcommands (each takes --help):")
+        for name in SUBCOMMANDS:
+            print(f"  {name:8s}  {DESCRIPTIONS.get(name, SUBCOMMANDS[name])}")
         return 0 if argv else 2
     name, rest = argv[0], argv[1:]
     if name not in SUBCOMMANDS:

@@ -117,7 +117,11 @@ def test_cli_dispatch_table(monkeypatch, capsys):
     monkeypatch.setitem(cli.SUBCOMMANDS, "ghost", "fbqc.no_such_module:main")
     assert main(["ghost"]) == 2
     assert "not available" in capsys.readouterr().err
+    capsys.readouterr()
     assert main([]) == 2 and main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert all(f"  {name}" in out for name in ("sweep", "optics", "stim"))
+    assert set(cli.DESCRIPTIONS) == {"sweep", "optics", "stim"}
 
 
 def test_erasure_crossing_small_L():
