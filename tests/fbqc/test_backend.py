@@ -69,3 +69,21 @@ def test_resource_state_noise_reaches_simulate_sampler_and_cli(tmp_path):
     assert sweep_main(["--network", "6ring", "--L", "3", "--p-state", "0.01", "--max-shots",
                        "10", "--out", str(tmp_path / "bad.csv")]) == 2
     assert not (tmp_path / "bad.csv").exists()
+
+
+def test_fusion_sampler_runs_under_sinter_collect():
+    import sinter
+
+    params = {"network": "6ring", "L": 4, "p_erasure": 0.1, "p_pauli": 0.002, "decoder": "uf"}
+    tasks = [sim.make_task("fbqc", params)[0]]
+    res = sinter.collect(num_workers=1, tasks=tasks, max_shots=600,
+                         custom_decoders=sim.sinter_decoders(tasks))
+    ours = sim.collect([("fbqc", params)], max_shots=600, seed=1, workers=1)[0]
+    assert res[0].shots == 600
+    assert (res[0].strong_id, res[0].decoder, res[0].json_metadata) == (
+        ours.strong_id, ours.decoder, ours.json_metadata)
+    # both are binomial samples of one rate: a two-proportion z-test at 1e-4
+    pool = (res[0].errors + ours.errors) / 1200
+    se = (pool * (1 - pool) * 2 / 600) ** 0.5
+    assert abs(res[0].errors - ours.errors) / 600 <= norm.isf(5e-5) * se + 1e-12
+    assert any(k.startswith("obs_mistake_mask=") for k in res[0].custom_counts)
