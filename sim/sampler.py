@@ -156,7 +156,10 @@ class Sampler(sinter.Sampler):
     :meth:`chunk_shots` (the shots per fixed chunk) and :meth:`warm` (compile kernels).
 
     Instances are created once per worker process and may cache expensive objects
-    (networks, matchers) keyed by parameters.
+    (networks, matchers) keyed by parameters.  So an instance pickles as a *fresh* instance
+    of its class (what :func:`sinter.collect` does to send it to a worker): caches are
+    rebuilt in the worker, and unpicklable ones (PyMatching graphs) never travel.  A
+    subclass whose ``__init__`` takes arguments overrides :meth:`__reduce__`.
 
     Examples
     --------
@@ -169,6 +172,9 @@ class Sampler(sinter.Sampler):
     """
 
     name: ClassVar[str] = ""
+
+    def __reduce__(self) -> tuple[type, tuple]:
+        return (type(self), ())
 
     # ----- to implement -------------------------------------------------------------
     def validate(self, params: dict[str, Any]) -> dict[str, Any]:

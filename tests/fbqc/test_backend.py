@@ -72,9 +72,18 @@ def test_resource_state_noise_reaches_simulate_sampler_and_cli(tmp_path):
 
 
 def test_fusion_sampler_runs_under_sinter_collect():
+    import pickle
+
+    import numpy as np
     import sinter
 
     params = {"network": "6ring", "L": 4, "p_erasure": 0.1, "p_pauli": 0.002, "decoder": "uf"}
+    # the per-process instance caches a PyMatching graph, which cannot be pickled: the
+    # sampler must still travel to sinter's worker (as a fresh instance)
+    inst = sim.resolve_sampler("fbqc")
+    inst.sample(inst.validate({**params, "p_erasure": 0.0, "decoder": "mwpm"}), 8,
+                np.random.default_rng(0))
+    assert type(pickle.loads(pickle.dumps(inst))) is type(inst)
     tasks = [sim.make_task("fbqc", params)[0]]
     res = sinter.collect(num_workers=1, tasks=tasks, max_shots=600,
                          custom_decoders=sim.sinter_decoders(tasks))
