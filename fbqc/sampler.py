@@ -26,7 +26,7 @@ from sim import ChunkContext, Sampler
 
 from .decoders import DECODERS
 from .network import KINDS, FusionNetwork, _check_L
-from .noise import HardwareAgnostic
+from .noise import HardwareAgnostic, _prob
 from .simulate import _Decoders, run_shots
 from .stim_backend import STIM_DECODERS, StimSimulator
 
@@ -69,10 +69,7 @@ class FusionSampler(Sampler):
         allowed = STIM_DECODERS if backend == "stim" else DECODERS
         if dec not in allowed:
             raise ValueError(f"decoder must be one of {allowed}, got {dec!r}")
-        p_state = params.get("p_state", 0.0)
-        if isinstance(p_state, bool) or not isinstance(p_state, (int, float, np.number)) \
-                or not 0.0 <= float(p_state) <= 1.0:
-            raise ValueError(f"p_state must be a probability in [0, 1], got {p_state!r}")
+        p_state = _prob(params.get("p_state", 0.0), "p_state")
         if p_state and backend != "stim":
             raise ValueError("p_state: resource-state noise needs backend='stim'")
         if dec == "erasure-ml" and (model.p_pauli != 0 or p_state):
@@ -83,7 +80,7 @@ class FusionSampler(Sampler):
         if backend == "stim":
             out["backend"] = "stim"
         if p_state:
-            out["p_state"] = float(p_state)
+            out["p_state"] = p_state
         version = (UF_MIXED_VERSION if dec in ("uf", "erasure-uf") and model.p_erasure > 0
                    and (model.p_pauli > 0 or p_state) else None)
         given = params.get("model_version")

@@ -54,21 +54,15 @@ def as_executor(executor: Any = None, workers: int | None = None) -> tuple[Execu
     ``owned`` says whether the caller must shut the executor down.  A dask
     ``distributed.Client`` is turned into its ``get_executor()``.
     """
+    check_executor(executor, workers)
     if executor is not None:
         if isinstance(executor, Executor):
             par = getattr(executor, "_max_workers", None) or workers or default_workers()
             return executor, False, int(par)
-        if type(executor).__name__ == "Client" and find_spec("distributed"):
-            nthreads = sum(executor.nthreads().values()) if hasattr(executor, "nthreads") else 0
-            return executor.get_executor(), False, int(nthreads or workers or default_workers())
-        raise TypeError(
-            "executor: pass a concurrent.futures.Executor or a dask distributed Client "
-            "(pip install 'erasurelab[dask]')"
-        )
+        nthreads = sum(executor.nthreads().values()) if hasattr(executor, "nthreads") else 0
+        return executor.get_executor(), False, int(nthreads or workers or default_workers())
     if workers is None:
         workers = default_workers()
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers must be a positive integer, got {workers!r}")
     if workers == 1:
         return InProcessExecutor(), True, 1
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
