@@ -75,6 +75,7 @@ bench: $(DEV_STAMP)
 	$(BIN)/python bench/hebbian_recurrent.py
 	$(BIN)/python bench/unlearn.py
 	$(BIN)/python bench/unlearn_erase.py
+	$(BIN)/python bench/t2i.py
 
 clean:
 	rm -rf $(OUT) dist build .pytest_cache .ruff_cache

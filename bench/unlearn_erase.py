@@ -99,11 +99,11 @@ def main(argv=None) -> None:
 
     if not args.no_minilm:
         from unlearn.embed import MiniLM
-        from unlearn.erase_experiments import DIGIT_NUMERALS, DIGIT_WORDS, TEMPLATES
+        from unlearn.t2i import data as t2i_data  # the prompt lists only (no torch)
 
         model = MiniLM()
-        texts = [t.format(w=w, n=n) for t in TEMPLATES for w, n in zip(DIGIT_WORDS,
-                                                                         DIGIT_NUMERALS)]
+        texts = [p for d in t2i_data.DIGITS for ph in ("train", "heldout")
+                 for p in t2i_data.prompts(d, ph)]
         t_b = _time(lambda: model.encode(texts), 2)
         t_1 = _time(lambda: [model.encode(s) for s in texts], 1)
         rows.append((f"MiniLM encode, {len(texts)} prompts (batch 32)", "one prompt per pass",

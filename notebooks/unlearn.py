@@ -137,53 +137,35 @@ for t in range(2 if SMOKE else 4):
           f"{gs[f'retain_acc_{t}']:.3f}, H-mean {gs[f'h_mean_{t}']:.3f}")
 
 # %% [markdown]
-# ## 7. Closed-form erasure vs the circumvention attack
-# MiniLM keys of digit prompts → a ridge map 384→64 onto class-mean digit images; a softmax
-# regression on digits is the detector.  UCE (`unlearn.closed_form.uce`) sends the
-# "seven" prompts to "a handwritten digit" while preserving the other digits; a
-# norm-budgeted inversion (`unlearn.attacks.invert_linear`, the linear analogue of Pham et
-# al.'s concept inversion) finds an input the edited map still sends to the erased output.
+# ## 7. Concept erasure in a text-to-image diffusion model (`unlearn.t2i`, torch extra)
+# The shipped digits model (a diffusers UNet on MiniLM token states, trained on the real
+# handwritten digits with a style axis) draws "seven" on request; UCE's closed form on its
+# cross-attention `to_k`/`to_v` erases it.  `evaluate` asks EraseEval's questions (is the
+# target gone on unseen phrasings, are the other and the related concepts kept, how far are
+# the images from real data) and gives the combined score.  `scripts/t2i_erase.py` makes the
+# full table with RECE, RealEra and textual inversion.
 
 # %%
-from unlearn.attacks import invert_linear
-from unlearn.closed_form import uce
-from unlearn.data import load
-from unlearn.embed import MiniLM
-from unlearn.models import LogReg
+import unlearn.t2i as t2i
 
-WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
-TRAIN_T = ["a handwritten digit {}", "the number {} written by hand", "a scanned image of a {}"]
-HELD_T = ["a photo of the numeral {}", "someone wrote the digit {} on paper"]
-enc = MiniLM.load()
+model = t2i.pretrained("digits")
+erased = t2i.erase(model, "seven", method="uce")
+prompts = ["a scan of the digit seven", "the numeral 1", "a heavy drawing of the number two"]
+n_img = 4 if SMOKE else 8
+fig, axes = plt.subplots(2 * len(prompts), n_img, figsize=(n_img * 0.8, 2 * len(prompts) * 0.8))
+for row, (name, m) in enumerate([("original", model), ("UCE", erased)]):
+    x = m.generate(prompts, n_per_prompt=n_img, seed=0)
+    for k in range(len(prompts)):
+        for j in range(n_img):
+            ax = axes[row * len(prompts) + k, j]
+            ax.imshow(x[k * n_img + j], cmap="gray", vmin=0, vmax=1)
+            ax.axis("off")
+        axes[row * len(prompts) + k, 0].set_title(f"{name}: {prompts[k]}", fontsize=6, loc="left")
+plt.tight_layout()
+plt.show()
+res = t2i.evaluate(erased, "seven", seeds=[0] if SMOKE else [0, 1, 2],
+                   images_per_set=4 if SMOKE else 48, steps=10 if SMOKE else 25)
+for k in ("erasure_heldout", "erasure_implicit", "others", "related", "fd_real", "score"):
+    s = res["metrics"][k]
+    print(f"{k:16s} {s['mean']:.3f} [{s['ci_low']:.3f}, {s['ci_high']:.3f}]")
 
-
-def prompt_keys(templates):
-    return enc.encode([t.format(w) for w in WORDS for t in templates]).astype(np.float64)
-
-
-K_tr, K_ho = prompt_keys(TRAIN_T), prompt_keys(HELD_T)
-lab_tr = np.repeat(np.arange(10), len(TRAIN_T))
-lab_ho = np.repeat(np.arange(10), len(HELD_T))
-Xd, yd = load("digits")
-means = np.stack([Xd[yd == c].mean(0) for c in range(10)])
-det = LogReg(lam=1e-3, n_classes=10)
-th_det = det.fit(Xd, yd)
-W = np.linalg.solve(K_tr.T @ K_tr + 1e-2 * np.eye(K_tr.shape[1]), K_tr.T @ means[lab_tr]).T
-
-
-def detect(M, K):
-    return det.predict(th_det[None], (M @ K.T).T)[0]
-
-
-seven = lab_tr == 7
-guide = enc.encode(["a handwritten digit"]).astype(np.float64)[0]
-W_uce = uce(W, K_tr[seven], guide, K_tr[~seven], lam=0.1)
-for name, M in [("original", W), ("UCE", W_uce)]:
-    p = detect(M, K_ho)
-    print(f"{name:8s}: held-out 'seven' detected as 7: {np.mean(p[lab_ho == 7] == 7):.2f}; "
-          f"other digits correct: {np.mean(p[lab_ho != 7] == lab_ho[lab_ho != 7]):.2f}")
-target = W @ K_ho[lab_ho == 7].mean(0)
-for budget in (0.25, 0.5, 1.0):
-    v = invert_linear(W_uce, target, norm_budget=budget)
-    print(f"attack with ||v|| <= {budget}: the edited map's output is detected as "
-          f"{detect(W_uce, v[None])[0]}")

@@ -1,8 +1,8 @@
-"""``erasurelab unlearn deletion|audit|worstcase|gslora|erase ...``.
+"""``erasurelab unlearn deletion|audit|worstcase|gslora|t2i ...``.
 
 Each subcommand runs its experiment function over seeds through :func:`sim.run_grid`,
 writing tidy CSV to ``--out`` and a figure beside it (``--figure``, default ``OUT.png``).
-``erase`` is handed, with the rest of the command line, to ``unlearn.erase_cli:main``.
+``t2i`` is handed, with the rest of the command line, to ``unlearn.t2i.cli:main``.
 
 Examples
 --------
@@ -168,17 +168,14 @@ def _table(summary, keys, metrics):
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns 0 on success, 2 on bad input (nothing written)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["erase"]:
-        try:
-            from . import erase_cli
-        except ImportError as exc:
-            print(f"erasurelab unlearn erase: unavailable ({exc})", file=sys.stderr)
-            return 2
-        return erase_cli.main(argv[1:])
+    if argv[:1] == ["t2i"]:  # the text-to-image commands (torch extra), in unlearn.t2i.cli
+        from .t2i.cli import main as t2i_main
+
+        return t2i_main(argv[1:])
     try:
         args = _parser().parse_args(argv)
         if args.command is None:
-            raise ValueError("a subcommand is required: deletion|audit|worstcase|gslora|erase")
+            raise ValueError("a subcommand is required: deletion|audit|worstcase|gslora|t2i")
         _validate(args)
         seeds = _seeds(args.seeds)
         from sim import parse_values

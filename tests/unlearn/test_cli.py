@@ -58,16 +58,16 @@ def test_bad_input_returns_2_and_writes_nothing(tmp_path, monkeypatch, capsys, a
     assert list(tmp_path.iterdir()) == []
 
 
-def test_erase_dispatches_with_rest_of_argv(monkeypatch):
+def test_t2i_dispatches_with_rest_of_argv(monkeypatch):
     seen = {}
-    fake = types.ModuleType("unlearn.erase_cli")
+    fake = types.ModuleType("unlearn.t2i.cli")
     fake.main = lambda argv: seen.setdefault("argv", argv) and 0
-    monkeypatch.setitem(sys.modules, "unlearn.erase_cli", fake)
-    import unlearn
+    monkeypatch.setitem(sys.modules, "unlearn.t2i.cli", fake)
+    import unlearn.t2i
 
-    monkeypatch.setattr(unlearn, "erase_cli", fake, raising=False)
-    assert main(["erase", "--concept", "seven", "--out", "e.csv"]) == 0
-    assert seen["argv"] == ["--concept", "seven", "--out", "e.csv"]
+    monkeypatch.setattr(unlearn.t2i, "cli", fake, raising=False)
+    assert main(["t2i", "erase", "--target", "seven", "--out", "e.safetensors"]) == 0
+    assert seen["argv"] == ["erase", "--target", "seven", "--out", "e.safetensors"]
 
 
 @pytest.mark.parametrize(

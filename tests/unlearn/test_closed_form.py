@@ -208,3 +208,32 @@ def test_realera_erases_the_neighbours_too():
     W2 = realera(W, e, np.zeros(20), None, lam=1e-6, seed=3, n_neighbours=10, n_beyond=0)
     nb, _, _ = realera_sets(e, n_neighbours=10, n_beyond=0, seed=3)
     assert np.abs(W2 @ nb.T).max() < 1e-4 * np.abs(W @ nb.T).max()
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_uce_is_exact_in_the_small_lambda_limit_on_minilm_keys(seed):
+    """UCE's exact limit on real MiniLM sentence keys (8 prompts of "seven" erased towards
+    "a handwritten digit", 72 prompts of the other digits preserved) through a random
+    384 -> 64 map; the residual is linear in lam once lam is below the keys' smallest
+    squared singular value."""
+    from unlearn.embed import MiniLM
+    from unlearn.t2i import data  # prompt lists only; no torch
+
+    texts = [p for d in data.DIGITS for p in data.prompts(d, "train")[:8]]
+    K = MiniLM().encode(texts + ["a handwritten digit"]).astype(np.float64)
+    keys, guide = K[:-1].reshape(10, 8, -1), K[-1]
+    E, P = keys[7], np.delete(keys, 7, axis=0).reshape(-1, K.shape[1])
+    W = np.random.default_rng(seed).normal(size=(64, K.shape[1]))
+    target = W @ guide
+    W2 = uce(W, E, guide, P, lam=1e-10)
+    assert np.abs(W2 @ E.T - target[:, None]).max() < 1e-7
+    assert np.abs(W2 @ P.T - W @ P.T).max() < 1e-7
+    lams = np.array([1e-6, 1e-7, 1e-8, 1e-9])
+    res = []
+    for lam in lams:
+        W3 = uce(W, E, guide, P, lam=lam)
+        res.append([np.abs(W3 @ E.T - target[:, None]).max(), np.abs(W3 @ P.T - W @ P.T).max()])
+    res = np.array(res)
+    for col in range(2):
+        slope = np.polyfit(np.log(lams), np.log(res[:, col]), 1)[0]
+        assert 0.8 <= slope <= 1.2

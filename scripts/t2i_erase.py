@@ -1,0 +1,161 @@
+"""Closed-form concept erasure on the digits model: the table and the figure.
+
+For each target (default: the digit ``seven`` and the style ``bold``) and each eraser
+(``none``, ``uce``, ``rece``, ``realera``), over seeds: erase, attack (paraphrases and
+textual inversion by default) and evaluate with ``unlearn.t2i.evaluate``'s metrics, through
+``sim.run_grid`` (tidy CSV ``OUT/t2i_erase.csv``; an interrupted run resumes).  Writes
+
+- ``OUT/t2i_erase.md`` — method × erasure (training / held-out / implicit phrasings),
+  specificity (other concepts, related concepts, both against the original), quality
+  (Fréchet distance to real data), each attack's recovery, combined score, seconds and
+  parameters changed; every cell is a mean with its 95 % CI over seeds;
+- ``OUT/t2i_erase.png`` — per target, sample grids: the original model, each erased model,
+  and each erased model after textual inversion (rows), on the target's held-out prompts
+  and on two other concepts.
+
+Usage::
+
+    .venv/bin/python scripts/t2i_erase.py [--seeds 3] [--targets seven,bold]
+        [--methods none,uce,rece,realera] [--attacks paraphrase,textual-inversion]
+        [--images-per-set 48] [--ti-iterations 200] [--out-dir out]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+COLUMNS = [
+    ("erasure_train", "erasure (train)"), ("erasure_heldout", "erasure (held-out)"),
+    ("erasure_implicit", "erasure (implicit)"), ("others", "others"),
+    ("related", "related"), ("fd_real", "FD to real"),
+    ("recovery_paraphrase", "paraphrase rec."),
+    ("recovery_textual_inversion", "text. inv. rec."),
+    ("recovery_prompt_search", "prompt search rec."), ("score", "score"),
+    ("seconds", "seconds"), ("params_changed", "params changed"),
+]
+
+
+def _cell(s) -> str:
+    if s is None:
+        return "—"
+    if s["n"] < 2:
+        return f"{s['mean']:.3g}"
+    return f"{s['mean']:.3g} [{s['ci_low']:.3g}, {s['ci_high']:.3g}]"
+
+
+def table(summary, targets, methods) -> str:
+    lines = []
+    for t in targets:
+        rows = {m: {s["metric"]: s for s in summary if s["target"] == t and s["method"] == m}
+                for m in methods}
+        cols = [(k, name) for k, name in COLUMNS if any(k in r for r in rows.values())]
+        ref = rows.get("none") or next(iter(rows.values()))
+        lines.append(f"\n**target: {t}** (reference: erasure held-out "
+                     f"{_cell(ref.get('erasure_heldout_ref'))}, others "
+                     f"{_cell(ref.get('others_ref'))}, related "
+                     f"{_cell(ref.get('related_ref'))}, FD "
+                     f"{_cell(ref.get('fd_real_ref'))})\n")
+        lines.append("| method | " + " | ".join(name for _, name in cols) + " |")
+        lines.append("|---" * (len(cols) + 1) + "|")
+        lines += [f"| {m} | " + " | ".join(_cell(rows[m].get(k)) for k, _ in cols) + " |"
+                  for m in methods]
+    return "\n".join(lines)
+
+
+def figure(targets, methods, path, *, ti_iterations: int, steps: int, guidance: float):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from unlearn.t2i import attack, data, erase, pretrained
+
+    base = pretrained("digits")
+    n = 6
+    fig, axes = plt.subplots(len(targets), 1, figsize=(3 * n * 0.5 + 2.5,
+                                                       len(targets) * (2 * len(methods)) * 0.55
+                                                       + 0.6), squeeze=False)
+    for ti, target in enumerate(targets):
+        others = ["one", "bold"] if target != "bold" else ["seven", "slanted"]
+        rows, labels = [], []
+        for m in methods:
+            model = erase(base, target, method=m)
+            cols = []
+            for c in [target, *others]:
+                ps = data.prompts(c, "heldout")
+                ps = [ps[i] for i in np.linspace(0, len(ps) - 1, n).astype(int)]
+                cols.append(model.generate(ps, seed=0, steps=steps, guidance=guidance))
+            rows.append(np.concatenate(cols, axis=0))
+            labels.append("original" if m == "none" else m)
+            if m != "none":
+                r = attack(model, target, method="textual-inversion", seed=0,
+                           iterations=ti_iterations, n_images=n, steps=steps, guidance=guidance)
+                pad = np.zeros((2 * n, 16, 16), np.float32)
+                rows.append(np.concatenate([r.images[:n], pad]))
+                labels.append(f"{m} + textual inversion")
+        grid = np.stack(rows)  # (rows, 3n, 16, 16)
+        R, C = grid.shape[:2]
+        canvas = np.ones((R * 17, C * 17 + 4)) * 0.5
+        for i in range(R):
+            for j in range(C):
+                x0 = j * 17 + (2 if j >= n else 0) + (2 if j >= 2 * n else 0)
+                canvas[i * 17:i * 17 + 16, x0:x0 + 16] = grid[i, j]
+        ax = axes[ti, 0]
+        ax.imshow(canvas, cmap="gray", vmin=0, vmax=1)
+        ax.set_yticks([i * 17 + 8 for i in range(R)], labels, fontsize=7)
+        ax.set_xticks([n * 17 / 2, n * 17 * 1.5 + 2, n * 17 * 2.5 + 4],
+                      [f"{target} (held-out)", *others], fontsize=7)
+        ax.set_title(f"erasing '{target}' (guidance {guidance}, {steps} DDIM steps)",
+                     fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--targets", default="seven,bold")
+    p.add_argument("--methods", default="none,uce,rece,realera")
+    p.add_argument("--attacks", default="paraphrase,textual-inversion")
+    p.add_argument("--images-per-set", type=int, default=48)
+    p.add_argument("--ti-iterations", type=int, default=200)
+    p.add_argument("--steps", type=int, default=25)
+    p.add_argument("--guidance", type=float, default=2.0)
+    p.add_argument("--no-figure", action="store_true")
+    p.add_argument("--out-dir", default="out")
+    args = p.parse_args(argv)
+
+    import sim
+    from unlearn.t2i import data
+    from unlearn.t2i.harness import experiment
+
+    targets = [data.concept(t) for t in args.targets.split(",")]
+    methods = args.methods.split(",")
+    attacks = [a for a in args.attacks.split(",") if a]
+    out = Path(args.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    grid = [{"target": t, "method": m, "attacks": attacks if m != "none" else ["paraphrase"],
+             "attack_options": {"textual-inversion": {"iterations": args.ti_iterations}},
+             "images_per_set": args.images_per_set, "steps": args.steps,
+             "guidance": args.guidance} for t in targets for m in methods]
+    t0 = time.perf_counter()
+    summary = sim.run_grid(experiment, grid, seeds=args.seeds, out=out / "t2i_erase.csv")
+    md = table(summary, targets, methods)
+    (out / "t2i_erase.md").write_text(md + "\n")
+    print(md)
+    print(f"\n{time.perf_counter() - t0:.0f} s; wrote {out / 't2i_erase.csv'} and "
+          f"{out / 't2i_erase.md'}")
+    if not args.no_figure:
+        figure(targets, methods, out / "t2i_erase.png", ti_iterations=args.ti_iterations,
+               steps=args.steps, guidance=args.guidance)
+        print(f"wrote {out / 't2i_erase.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
