@@ -92,7 +92,7 @@ def main(argv=None) -> None:
     ps = data.prompts("seven", "heldout")[:4]
     t_b = _time(lambda: model.generate(ps, n_per_prompt=16, seed=0), 1)
     t_1 = _time(lambda: model.generate(ps, n_per_prompt=16, seed=0, batch_size=1), 1)
-    rows.append(("generate 64 images (25 DDIM steps, guidance 2)", "batch size 1", t_b, t_1))
+    rows.append(("generate 64 images (25 DDIM steps, guidance 1.5)", "batch size 1", t_b, t_1))
 
     texts = [q for d in data.DIGITS for ph in ("train", "heldout") for q in data.prompts(d, ph)]
     enc, ref = TextEncoder(), MiniLM()

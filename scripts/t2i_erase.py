@@ -65,7 +65,8 @@ def table(summary, targets, methods) -> str:
     return "\n".join(lines)
 
 
-def figure(targets, methods, path, *, ti_iterations: int, steps: int, guidance: float):
+def figure(targets, methods, path, *, ti_iterations: int, steps: int, guidance: float,
+           with_attack: bool = True):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -73,6 +74,7 @@ def figure(targets, methods, path, *, ti_iterations: int, steps: int, guidance: 
     import numpy as np
 
     from unlearn.t2i import attack, data, erase, pretrained
+    from unlearn.t2i.harness import ATTACK_IMAGES
 
     base = pretrained("digits")
     n = 6
@@ -91,11 +93,14 @@ def figure(targets, methods, path, *, ti_iterations: int, steps: int, guidance: 
                 cols.append(model.generate(ps, seed=0, steps=steps, guidance=guidance))
             rows.append(np.concatenate(cols, axis=0))
             labels.append("original" if m == "none" else m)
-            if m != "none":
-                r = attack(model, target, method="textual-inversion", seed=0,
-                           iterations=ti_iterations, n_images=n, steps=steps, guidance=guidance)
-                pad = np.zeros((2 * n, 16, 16), np.float32)
-                rows.append(np.concatenate([r.images[:n], pad]))
+            if m != "none" and with_attack:
+                imgs = ATTACK_IMAGES.get((target, m, "textual-inversion", 0))
+                if imgs is None:  # not run in this process (e.g. the table was resumed)
+                    imgs = attack(model, target, method="textual-inversion", seed=0,
+                                  iterations=ti_iterations, n_images=n, steps=steps,
+                                  guidance=guidance).images
+                pad = np.full((2 * n, 16, 16), 0.5, np.float32)
+                rows.append(np.concatenate([imgs[:n], pad]))
                 labels.append(f"{m} + textual inversion")
         grid = np.stack(rows)  # (rows, 3n, 16, 16)
         R, C = grid.shape[:2]
@@ -125,9 +130,10 @@ def main(argv=None) -> int:
     p.add_argument("--images-per-set", type=int, default=48)
     p.add_argument("--ti-iterations", type=int, default=200)
     p.add_argument("--steps", type=int, default=25)
-    p.add_argument("--guidance", type=float, default=2.0)
+    p.add_argument("--guidance", type=float, default=1.5)
     p.add_argument("--no-figure", action="store_true")
     p.add_argument("--out-dir", default="out")
+    p.add_argument("--name", default="t2i_erase", help="stem of the table and figure files")
     args = p.parse_args(argv)
 
     import sim
@@ -140,20 +146,22 @@ def main(argv=None) -> int:
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     grid = [{"target": t, "method": m, "attacks": attacks if m != "none" else ["paraphrase"],
-             "attack_options": {"textual-inversion": {"iterations": args.ti_iterations}},
+             "attack_options": ({"textual-inversion": {"iterations": args.ti_iterations}}
+                                if "textual-inversion" in attacks and m != "none" else {}),
              "images_per_set": args.images_per_set, "steps": args.steps,
              "guidance": args.guidance} for t in targets for m in methods]
     t0 = time.perf_counter()
     summary = sim.run_grid(experiment, grid, seeds=args.seeds, out=out / "t2i_erase.csv")
     md = table(summary, targets, methods)
-    (out / "t2i_erase.md").write_text(md + "\n")
+    (out / f"{args.name}.md").write_text(md + "\n")
     print(md)
     print(f"\n{time.perf_counter() - t0:.0f} s; wrote {out / 't2i_erase.csv'} and "
-          f"{out / 't2i_erase.md'}")
+          f"{out / (args.name + '.md')}")
     if not args.no_figure:
-        figure(targets, methods, out / "t2i_erase.png", ti_iterations=args.ti_iterations,
-               steps=args.steps, guidance=args.guidance)
-        print(f"wrote {out / 't2i_erase.png'}")
+        figure(targets, methods, out / f"{args.name}.png", ti_iterations=args.ti_iterations,
+               steps=args.steps, guidance=args.guidance,
+               with_attack="textual-inversion" in attacks)
+        print(f"wrote {out / (args.name + '.png')}")
     return 0
 
 

@@ -76,7 +76,7 @@ def register_attack(name: str):
     def deco(fn):
         sig = inspect.signature(fn)
         opts = {p.name: p.default for p in sig.parameters.values()
-                if p.kind is inspect.Parameter.KEYWORD_ONLY}
+                if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name != "seed"}
         ATTACKS[name] = (fn, opts)
         return fn
 
@@ -193,6 +193,7 @@ def _textual_inversion(model, target, *, seed=0, n_images: int = 64,
     init_id = enc.token_id(init)
     gen = _torch.generator(seed)
     unet = model.unet
+    flags = [p.requires_grad for p in unet.parameters()]
     unet.requires_grad_(False)
     uniq = list(dict.fromkeys(prompts_real))
     pidx = torch.tensor([uniq.index(p) for p in prompts_real])
@@ -228,7 +229,8 @@ def _textual_inversion(model, target, *, seed=0, n_images: int = 64,
             opt.step()
             losses.append(loss.item())
     finally:
-        unet.requires_grad_(True)
+        for p, f in zip(unet.parameters(), flags):
+            p.requires_grad_(f)
     ev_prompts = _eval_prompts(target, n_images)
     with torch.no_grad():
         if space == "input":
@@ -312,6 +314,7 @@ def _prompt_search(model, target, *, seed=0, n_images: int = 64,
     best = score([toks])[0]
     history = [best]
     unet = model.unet
+    flags = [p.requires_grad for p in unet.parameters()]
     unet.requires_grad_(False)
     T = model.noise_scheduler.config.num_train_timesteps
     try:
@@ -342,7 +345,8 @@ def _prompt_search(model, target, *, seed=0, n_images: int = 64,
                 best, toks = scores[j], cands[j]
             history.append(best)
     finally:
-        unet.requires_grad_(True)
+        for p, f in zip(unet.parameters(), flags):
+            p.requires_grad_(f)
     ids, m = build(toks)
     prompt = enc.tokenizer.decode(ids[0, : int(m.sum())].tolist())
     with torch.no_grad():

@@ -55,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     def sampling(sp):
         sp.add_argument("--steps", type=int, default=None, help="DDIM steps (default 25)")
         sp.add_argument("--guidance", type=float, default=None,
-                        help="classifier-free guidance (default 2)")
+                        help="classifier-free guidance (default 1.5)")
 
     g = sub.add_parser("generate", help="images for prompts (PNG grid or .npy)")
     model_arg(g)

@@ -70,7 +70,7 @@ UNET_CONFIG = {
 SCHEDULE = {"num_train_timesteps": 1000, "beta_start": 1e-4, "beta_end": 0.02,
             "beta_schedule": "linear", "clip_sample": True, "prediction_type": "epsilon"}
 DEFAULT_STEPS = 25
-DEFAULT_GUIDANCE = 2.0
+DEFAULT_GUIDANCE = 1.5
 
 _WEIGHTS = Path(__file__).parent / "weights"
 #: Shipped models: name -> (file, sha256 of the file).
