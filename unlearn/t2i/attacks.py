@@ -357,3 +357,40 @@ def _prompt_search(model, target, *, seed=0, n_images: int = 64,
     return AttackResult("prompt-search", target, _rate(target, imgs), imgs, 0.0,
                         prompts=[prompt], details={"tokens": toks, "search_history": history,
                                                    "base": base})
+
+
+# -- editing (SDEdit) ----------------------------------------------------------------------
+@register_attack("editing")
+def _editing(model, target, *, seed=0, n_images: int = 64, steps: int = DEFAULT_STEPS,
+             guidance: float = DEFAULT_GUIDANCE, strength: float = 0.5):
+    """SDEdit (Meng et al.): real held-out images of the target noised to the middle of the
+    sampling trajectory (``strength`` of the DDIM steps left) and denoised with the target's
+    training prompts (for a style: the prompt of the image's digit)."""
+    torch = _torch.torch()
+    if isinstance(strength, bool) or not isinstance(strength, int | float) \
+            or not 0.0 < strength <= 1.0:
+        raise ValueError(f"strength must be a number in (0, 1], got {strength!r}")
+    rng = np.random.default_rng([seed, 0xED17])
+    if data.is_style(target):
+        x, d, _ = data.images("test", target)
+        idx = rng.choice(len(x), size=n_images, replace=len(x) < n_images)
+        prompts = [f"a {data.STYLE_WORDS[target]['train'][0]} handwritten "
+                   f"{data.DIGITS[int(k)]}" for k in d[idx]]
+    else:
+        x = data.real(target, "test")
+        idx = rng.choice(len(x), size=n_images, replace=len(x) < n_images)
+        prompts = _spread(data.prompts(target, "train"), n_images)[:n_images]
+    sched = model.sampler(steps)
+    start = min(steps - 1, int(round(steps * (1.0 - float(strength)))))
+    t0 = sched.timesteps[start]
+    x0 = torch.from_numpy(x[idx] * 2.0 - 1.0)[:, None].float()
+    noise = model.noise(n_images, seed + _FRESH)
+    xt = model.noise_scheduler.add_noise(x0, noise, torch.full((n_images,), int(t0)))
+    st, mk = model.encode(prompts)
+    out = model.sample(st, mk, seed=seed + _FRESH, steps=steps, guidance=guidance, x=xt,
+                       start_step=start)
+    imgs = ((out[:, 0].clamp(-1, 1) + 1) / 2).numpy().astype(np.float32)
+    return AttackResult("editing", target, _rate(target, imgs), imgs, 0.0,
+                        prompts=list(dict.fromkeys(prompts)),
+                        details={"strength": float(strength), "start_step": start,
+                                 "t_start": int(t0)})

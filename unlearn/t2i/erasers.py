@@ -401,3 +401,7 @@ def _realera(model, spec, *, lam: float = 0.5, s_erase: float = 1.0, s_preserve:
                     for W in _weights(layers)])
     return {"erase_keys": int(EE.shape[0]), "preserve_keys": int(PP.shape[0]),
             "neighbours": int(nb.shape[0]), "beyond": int(far.shape[0])}
+
+
+# the fine-tuning methods (ESD, AdvUnlearn, Receler, TRCE, ACE, few-shot text encoder)
+from . import finetune as _finetune  # noqa: E402,F401
