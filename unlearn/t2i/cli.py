@@ -1,4 +1,4 @@
-"""``erasurelab unlearn t2i generate | erase | attack | evaluate``.
+"""``erasurelab unlearn t2i generate | erase | attack | evaluate | bench``.
 
 - ``generate``: images for prompts from a model (``--model digits`` or a saved file) into a
   PNG grid (one row per prompt) or a ``.npy`` array.
@@ -6,6 +6,8 @@
 - ``attack``: attack a model for a concept; writes a JSON summary and a PNG of the images.
 - ``evaluate``: the harness over seeds through ``sim.run_grid`` (tidy CSV, resumable), on a
   saved model or on the shipped model erased with ``--method``; prints the table with CIs.
+- ``bench``: every eraser against every attack on the same targets and seeds
+  (:mod:`unlearn.t2i.bench`): table with CIs, the papers' claims as measured, figures.
 
 Bad input exits with status 2 and one line naming the argument, before anything is written.
 
@@ -98,6 +100,16 @@ def _parser() -> argparse.ArgumentParser:
     sampling(v)
     v.add_argument("--out", required=True, help="tidy CSV (appended to; resumes)")
     v.add_argument("--no-progress", action="store_true")
+
+    b = sub.add_parser("bench", help="every eraser against every attack: table, claims, "
+                                     "figures (resumable)")
+    b.add_argument("--size", default="quick", help="quick (< 15 min on 2 cores) or bench")
+    b.add_argument("--targets", default=None, help="comma-separated (default: the size's)")
+    b.add_argument("--methods", default=None, help="comma-separated (default: every eraser)")
+    b.add_argument("--attacks", default=None, help="comma-separated (default: every attack)")
+    b.add_argument("--seeds", type=int, default=None, help="generation seeds (default: size's)")
+    b.add_argument("--no-figure", action="store_true")
+    b.add_argument("--out", required=True, help="output folder (resumes what is there)")
     return p
 
 
@@ -197,6 +209,8 @@ def _run(args) -> int:
         print(f"{res.method} on {res.target!r}: recovery {res.recovery:.3f} in "
               f"{res.seconds:.1f} s; wrote {out} and {out.with_suffix('.png')}")
         return 0
+    if args.command == "bench":
+        return _bench(args)
     # evaluate
     import sim
 
@@ -242,13 +256,36 @@ def _run(args) -> int:
     return 0
 
 
+def _bench(args) -> int:
+    from .bench import ATTACKS_ORDER, METHODS_ORDER, SIZES, plan_grid, run_bench
+
+    if args.size not in SIZES:
+        raise ValueError(f"--size must be one of {sorted(SIZES)}, got {args.size!r}")
+    if args.seeds is not None and args.seeds < 1:
+        raise ValueError(f"--seeds must be >= 1, got {args.seeds}")
+
+    def split(v, default):
+        return list(default) if v is None else [x.strip() for x in v.split(",") if x.strip()]
+
+    targets = split(args.targets, SIZES[args.size]["targets"])
+    methods = split(args.methods, METHODS_ORDER)
+    attacks = split(args.attacks, ATTACKS_ORDER)
+    plan_grid(targets, methods, size=args.size, attacks=attacks)  # validates, writes nothing
+    res = run_bench(args.out, size=args.size, targets=targets, methods=methods,
+                    attacks=attacks, seeds=args.seeds, figure=not args.no_figure,
+                    progress=False)
+    print(res["markdown"])
+    print(f"{res['seconds']:.0f} s; wrote " + ", ".join(res["paths"]))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; 0 on success, 2 on bad input (nothing written)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         args = _parser().parse_args(argv)
         if args.command is None:
-            raise ValueError("a subcommand is required: generate|erase|attack|evaluate")
+            raise ValueError("a subcommand is required: generate|erase|attack|evaluate|bench")
         for k in ("steps",):
             v = getattr(args, k, None)
             if v is not None and v < 1:

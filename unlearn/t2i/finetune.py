@@ -311,7 +311,7 @@ def _advunlearn(model, spec, *, iterations: int = 100, lr: float = 1e-4, eta: fl
                 adv_tokens: int = 1, attack_steps: int = 3, attack_step_size: float = 0.01,
                 attack_every: int = 10, retain_weight: float = 1.0, retain_prompts: int = 16,
                 layers: str = "all", seed: int = 0):
-    torch = _torch.torch()
+    _torch.torch()
     _check_common(iterations, lr, batch_size, pool_images, pool_steps, eta)
     _int(adv_tokens, "adv_tokens")
     _int(attack_steps, "attack_steps", 0)

@@ -1,0 +1,46 @@
+"""The concept-erasure benchmark of ``unlearn.t2i``: every eraser, the same targets, seeds,
+prompts and attacks, one table with CIs, the papers' claims as measured, and figures.
+
+Runs :func:`unlearn.t2i.bench.run_bench` (tidy CSV through ``sim.run_grid``: an interrupted
+run resumes; erased models are kept under ``OUT/models``).  Writes ``OUT/t2i_bench.csv``,
+``OUT/t2i_bench.md`` (the table and the claims), ``OUT/t2i_bench_<target>.png`` (sample
+grids before/after each method and after its strongest attack) and ``OUT/t2i_bench_cost.png``
+(combined score against seconds).
+
+Usage::
+
+    ERASURELAB_TORCH_THREADS=1 nice -n 5 .venv/bin/python scripts/t2i_bench.py \
+        --size bench [--targets seven,two,bold] [--methods none,uce,...] [--seeds 5] \
+        [--attacks paraphrase,prompt-search,textual-inversion,editing] [--out-dir out/t2i_bench]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv=None) -> int:
+    from unlearn.t2i.bench import ATTACKS_ORDER, METHODS_ORDER, SIZES, run_bench
+
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--size", default="bench", choices=sorted(SIZES))
+    p.add_argument("--targets", default=None, help="comma-separated (default: the size's)")
+    p.add_argument("--methods", default=",".join(METHODS_ORDER))
+    p.add_argument("--attacks", default=",".join(ATTACKS_ORDER))
+    p.add_argument("--seeds", type=int, default=None, help="generation seeds (default: size's)")
+    p.add_argument("--no-figure", action="store_true")
+    p.add_argument("--out-dir", default="out/t2i_bench")
+    args = p.parse_args(argv)
+    res = run_bench(args.out_dir, size=args.size,
+                    targets=None if args.targets is None else args.targets.split(","),
+                    methods=args.methods.split(","),
+                    attacks=[a for a in args.attacks.split(",") if a],
+                    seeds=args.seeds, figure=not args.no_figure)
+    print(res["markdown"])
+    print(f"\n{res['seconds']:.0f} s; wrote " + ", ".join(res["paths"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
