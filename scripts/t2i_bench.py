@@ -31,12 +31,16 @@ def main(argv=None) -> int:
     p.add_argument("--seeds", type=int, default=None, help="generation seeds (default: size's)")
     p.add_argument("--no-figure", action="store_true")
     p.add_argument("--out-dir", default="out/t2i_bench")
+    p.add_argument("--csv", default="t2i_bench.csv", help="result file inside --out-dir")
+    p.add_argument("--table-only", action="store_true",
+                   help="write the table and figures from the runs in the file; run nothing")
     args = p.parse_args(argv)
     res = run_bench(args.out_dir, size=args.size,
                     targets=None if args.targets is None else args.targets.split(","),
                     methods=args.methods.split(","),
                     attacks=[a for a in args.attacks.split(",") if a],
-                    seeds=args.seeds, figure=not args.no_figure)
+                    seeds=args.seeds, figure=not args.no_figure, csv=args.csv,
+                    table_only=args.table_only)
     print(res["markdown"])
     print(f"\n{res['seconds']:.0f} s; wrote " + ", ".join(res["paths"]))
     return 0

@@ -50,29 +50,31 @@ ATTACKS_ORDER = ("paraphrase", "prompt-search", "textual-inversion", "editing")
 #: iterations per method, attack options.
 SIZES = {
     "quick": {
-        "targets": ("seven",), "seeds": 2, "images_per_set": 2, "steps": 10,
-        "iterations": {"esd-x": 60, "esd-u": 60, "advunlearn": 40, "receler": 40,
-                       "trce": 40, "ace": 40, "fewshot-te": 20},
-        "finetune": {"batch_size": 16, "pool_images": 16, "pool_steps": 10},
+        "targets": ("seven",), "seeds": 2, "images_per_set": 2, "steps": 5,
+        "iterations": {"esd-x": 40, "esd-u": 40, "advunlearn": 30, "receler": 30,
+                       "trce": 30, "ace": 30, "fewshot-te": 20},
+        "finetune": {"batch_size": 8, "pool_images": 16, "pool_steps": 10},
+        "lr": {"esd-x": 2e-4, "esd-u": 2e-4, "trce": 2e-4, "ace": 2e-4},
         "attack_options": {
-            "textual-inversion": {"iterations": 20, "lr": 0.02, "batch_size": 16,
+            "textual-inversion": {"iterations": 15, "lr": 0.02, "batch_size": 8,
                                   "n_images": 8},
-            "prompt-search": {"rounds": 1, "candidates": 4, "images_per_candidate": 4,
-                              "search_steps": 5, "n_images": 8},
+            "prompt-search": {"rounds": 1, "candidates": 3, "images_per_candidate": 3,
+                              "search_steps": 4, "n_images": 8},
             "editing": {"n_images": 8},
         },
     },
     "bench": {
-        "targets": ("seven", "two", "bold"), "seeds": 5, "images_per_set": 2, "steps": 10,
-        "iterations": {"esd-x": 100, "esd-u": 100, "advunlearn": 60, "receler": 60,
-                       "trce": 60, "ace": 80, "fewshot-te": 30},
-        "finetune": {"batch_size": 16, "pool_images": 16, "pool_steps": 10},
+        "targets": ("seven", "two", "bold"), "seeds": 5, "images_per_set": 2, "steps": 5,
+        "iterations": {"esd-x": 60, "esd-u": 60, "advunlearn": 40, "receler": 40,
+                       "trce": 40, "ace": 60, "fewshot-te": 30},
+        "finetune": {"batch_size": 8, "pool_images": 16, "pool_steps": 10},
+        "lr": {"esd-x": 2e-4, "esd-u": 2e-4, "trce": 2e-4, "ace": 2e-4},
         "attack_options": {
-            "textual-inversion": {"iterations": 40, "lr": 0.02, "batch_size": 16,
-                                  "n_images": 12},
-            "prompt-search": {"rounds": 2, "candidates": 4, "images_per_candidate": 4,
-                              "search_steps": 5, "n_images": 12},
-            "editing": {"n_images": 12},
+            "textual-inversion": {"iterations": 15, "lr": 0.02, "batch_size": 8,
+                                  "n_images": 8},
+            "prompt-search": {"rounds": 1, "candidates": 3, "images_per_candidate": 3,
+                              "search_steps": 4, "n_images": 8},
+            "editing": {"n_images": 8},
         },
     },
 }
@@ -107,6 +109,8 @@ def plan_grid(targets, methods, *, size: str = "bench", attacks=ATTACKS_ORDER,
                 opts = {k: v for k, v in cfg["finetune"].items() if k in METHODS[m].options}
                 opts["iterations"] = cfg["iterations"][m] if m in cfg["iterations"] else \
                     METHODS[m].options["iterations"]
+                if m in cfg.get("lr", {}):
+                    opts["lr"] = cfg["lr"][m]
                 opts.update(_EXTRA.get(m, {}))
             out.append({"target": t, "method": m, "options": opts, "attacks": list(attacks),
                         "attack_options": {a: cfg["attack_options"][a] for a in attacks
@@ -405,9 +409,16 @@ def figures(summary, targets, methods, out: Path, *, size: str, attacks, cache: 
 
 def run_bench(out_dir, *, size: str = "quick", targets=None, methods=METHODS_ORDER,
               seeds=None, attacks=ATTACKS_ORDER, figure: bool = True,
-              progress: bool | None = None) -> dict:
+              progress: bool | None = None, csv: str = "t2i_bench.csv",
+              table_only: bool = False) -> dict:
     """Run the benchmark into ``out_dir`` (resumes); returns ``{"summary", "markdown",
-    "paths", "seconds"}``."""
+    "paths", "seconds"}``.
+
+    ``csv`` names the result file inside ``out_dir`` (several processes, one per target, can
+    share ``out_dir`` with one file each; concatenated, they are one file again: the reader
+    skips repeated headers).  ``table_only`` writes the
+    table and figures from the runs already in the file, running nothing.
+    """
     import sim
 
     if size not in SIZES:
@@ -421,18 +432,24 @@ def run_bench(out_dir, *, size: str = "quick", targets=None, methods=METHODS_ORD
         raise ValueError("methods must not be empty")
     seeds = cfg["seeds"] if seeds is None else seeds
     out = Path(out_dir)
-    grid = plan_grid(targets, methods, size=size, attacks=list(attacks),
-                     cache=str(out.resolve()))
+    grid = plan_grid(targets, methods, size=size, attacks=list(attacks), cache=str(out))
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    summary = sim.run_grid(experiment, grid, seeds=seeds, out=out / "t2i_bench.csv",
-                           progress=progress)
+    if table_only:
+        from sim.grid import read_grid, summarize_grid
+
+        keys = {sim.canonical_json(p) for p in grid}
+        rows = [r for r in read_grid(out / csv) if sim.canonical_json(r["params"]) in keys]
+        summary = summarize_grid(rows)
+    else:
+        summary = sim.run_grid(experiment, grid, seeds=seeds, out=out / csv,
+                               progress=progress)
     md = (f"# unlearn.t2i erasure benchmark (size {size!r}, seeds {seeds}, "
           f"{cfg['images_per_set']} images per prompt set, {cfg['steps']} DDIM steps)\n"
           + table(summary, targets, methods) + "\n\n## The papers' claims, as measured\n\n"
           + claims(summary, targets) + "\n")
     (out / "t2i_bench.md").write_text(md)
-    paths = [out / "t2i_bench.csv", out / "t2i_bench.md"]
+    paths = [out / csv, out / "t2i_bench.md"]
     if figure:
         paths += figures(summary, targets, methods, out, size=size, attacks=list(attacks),
                          cache=str(out.resolve()))
