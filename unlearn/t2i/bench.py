@@ -12,7 +12,8 @@ search, textual inversion and SDEdit editing — through ``sim.run_grid`` (tidy 
   its 95 % CI over the seeds; then each paper's claim as a measured comparison
   (:func:`claims`);
 - ``OUT/t2i_bench_<target>.png`` — sample grids: the original model, each erased model, and
-  each erased model after its strongest attack;
+  each erased model after its strongest prompt-level attack (prompt search or textual
+  inversion);
 - ``OUT/t2i_bench_cost.png`` — combined score against seconds, one point per method and target.
 
 Sizes (:data:`SIZES`): ``quick`` (one digit, 2 seeds, short fine-tuning: under 15 minutes on
@@ -60,7 +61,7 @@ SIZES = {
                                   "n_images": 8},
             "prompt-search": {"rounds": 1, "candidates": 3, "images_per_candidate": 3,
                               "search_steps": 4, "n_images": 8},
-            "editing": {"n_images": 8},
+            "editing": {"n_images": 8, "strength": 0.8},
         },
     },
     "bench": {
@@ -74,7 +75,7 @@ SIZES = {
                                   "n_images": 8},
             "prompt-search": {"rounds": 1, "candidates": 3, "images_per_candidate": 3,
                               "search_steps": 4, "n_images": 8},
-            "editing": {"n_images": 8},
+            "editing": {"n_images": 8, "strength": 0.8},
         },
     },
 }
@@ -147,20 +148,35 @@ def erased_model(target: str, method: str, options: dict, cache: str = ""):
 
 def experiment(params: dict, seed: int) -> dict[str, float]:
     """``fn(params, seed)`` for ``sim.run_grid``: the erased model (see :func:`erased_model`)
-    evaluated with every attack for one generation seed.  With a cache folder, the first
-    seed's attack images are saved beside the models (for the figures)."""
-    from .harness import ATTACK_IMAGES, evaluate_seed
+    evaluated with every attack for one generation seed.
+
+    The prompt-level attacks (paraphrase, prompt search, textual inversion) go through the
+    harness and into ``attack_recovery`` and the combined ``score``; the ``editing`` attack
+    (SDEdit), which starts from a real image of the target rather than from a prompt, is
+    reported apart as ``recovery_editing`` and left out of the score.  With a cache folder,
+    the attack images are saved beside the models (for the figures).
+    """
+    from .attacks import attack
+    from .harness import ATTACK_IMAGES, combined_score, evaluate_seed
 
     p = dict(params)
     target = data.concept(p["target"])
     model = erased_model(target, p["method"], dict(p.get("options") or {}), p.get("cache", ""))
     attacks = tuple(p.get("attacks", ("paraphrase",)))
+    prompt_attacks = tuple(a for a in attacks if a != "editing")
+    opts = dict(p.get("attack_options") or {})
+    steps = int(p["steps"])
     out = evaluate_seed(model, target, seed=seed, images_per_set=int(p["images_per_set"]),
-                        steps=int(p["steps"]), attacks=attacks,
-                        attack_options=p.get("attack_options"))
+                        steps=steps, attacks=prompt_attacks, attack_options=opts)
+    if "editing" in attacks:
+        r = attack(model, target, method="editing", seed=seed,
+                   **{"steps": steps, **opts.get("editing", {})})
+        out["recovery_editing"] = r.recovery
+        ATTACK_IMAGES[(target, "editing", seed)] = r.images
+        out["score"] = combined_score(out)  # unchanged: editing is not in attack_recovery
     for a in attacks:
         imgs = ATTACK_IMAGES.pop((target, a, seed), None)
-        if imgs is not None and p.get("cache"):
+        if imgs is not None and p.get("cache") and seed == 0:
             f = Path(p["cache"]) / "images" / f"{target}-{p['method']}-{a}-s{seed}.npy"
             f.parent.mkdir(parents=True, exist_ok=True)
             np.save(f, imgs[:8])
@@ -242,6 +258,8 @@ def _verdict(rows) -> str:
         return "not measured"
     sig = sum(r[4] for r in rows)
     held = sum(r[3] for r in rows)
+    if all(r[1]["mean"] == r[2]["mean"] for r in rows):
+        return "no difference measured (equal means)"
     if sig == len(rows):
         return "holds (CIs separate on every target)"
     if held == len(rows):
@@ -322,7 +340,7 @@ def _strongest(idx, t, m, attacks):
     best, val = None, -1.0
     for a in attacks:
         s = r.get(f"recovery_{a.replace('-', '_')}")
-        if s is not None and a != "paraphrase" and s["mean"] > val:
+        if s is not None and a not in ("paraphrase", "editing") and s["mean"] > val:
             best, val = a, s["mean"]
     return best, val
 
