@@ -16,8 +16,10 @@ Examples
 (20000, 'repetition:majority')
 """
 
+from .checks import check_bool, check_choice, check_float, check_int, check_probability
 from .collect import collect, normalize_tasks, sinter_decoders
 from .csvio import CorruptCSVError, append_rows, combine, read_stats
+from .declare import DeclaredSampler, ParamSpec, TaskParams, param, task_params
 from .grid import read_grid, run_grid, summarize_grid
 from .params import parse_param, parse_shard, parse_values, product
 from .plotting import plot, plot_collapse
@@ -40,16 +42,25 @@ __all__ = [
     "PLACEHOLDER_CIRCUIT",
     "ChunkContext",
     "CorruptCSVError",
+    "DeclaredSampler",
+    "ParamSpec",
     "Sampler",
     "ThresholdResult",
     "append_rows",
+    "TaskParams",
     "binomial_ci",
     "canonical",
+    "check_bool",
+    "check_choice",
+    "check_float",
+    "check_int",
+    "check_probability",
     "canonical_json",
     "collect",
     "combine",
     "make_task",
     "normalize_tasks",
+    "param",
     "parse_param",
     "parse_shard",
     "parse_values",
@@ -66,5 +77,6 @@ __all__ = [
     "seed_sequence",
     "sinter_decoders",
     "summarize_grid",
+    "task_params",
     "threshold",
 ]
