@@ -17,12 +17,20 @@ Examples
 """
 
 from .checks import check_bool, check_choice, check_float, check_int, check_probability
-from .collect import collect, normalize_tasks, sinter_decoders
+from .collect import (
+    Scheduler,
+    collect,
+    iter_collect,
+    normalize_tasks,
+    resume_stats,
+    sinter_decoders,
+)
 from .csvio import CorruptCSVError, append_rows, combine, read_stats
 from .declare import DeclaredSampler, ParamSpec, TaskParams, param, task_params
 from .grid import read_grid, run_grid, summarize_grid
 from .params import parse_param, parse_shard, parse_values, product
 from .plotting import plot, plot_collapse
+from .result import SimulationResult
 from .sampler import (
     PLACEHOLDER_CIRCUIT,
     ChunkContext,
@@ -45,6 +53,8 @@ __all__ = [
     "DeclaredSampler",
     "ParamSpec",
     "Sampler",
+    "Scheduler",
+    "SimulationResult",
     "ThresholdResult",
     "append_rows",
     "TaskParams",
@@ -58,6 +68,7 @@ __all__ = [
     "canonical_json",
     "collect",
     "combine",
+    "iter_collect",
     "make_task",
     "normalize_tasks",
     "param",
@@ -72,6 +83,7 @@ __all__ = [
     "read_stats",
     "register_sampler",
     "resolve_sampler",
+    "resume_stats",
     "run_grid",
     "sampler_path",
     "seed_sequence",

@@ -12,8 +12,8 @@ import sim
 def test_simulate_stim_backend_agrees_with_direct():
     # pure erasure, erasure-ml: both estimate P(odd winding)/2 with independent samples
     model = fbqc.HardwareAgnostic(0.11, 0.0)
-    a = fbqc.simulate("6ring", 6, model, decoder="erasure-ml", shots=6000, seed=1)
-    b = fbqc.simulate("6ring", 6, model, decoder="erasure-ml", shots=6000, seed=2,
+    a = fbqc.simulate("6ring", model, L=6, decoder="erasure-ml", shots=6000, seed=1)
+    b = fbqc.simulate("6ring", model, L=6, decoder="erasure-ml", shots=6000, seed=2,
                       backend="stim")
     pa, pb = a.errors / a.shots, b.errors / b.shots
     pool = (a.errors + b.errors) / (a.shots + b.shots)
@@ -23,7 +23,7 @@ def test_simulate_stim_backend_agrees_with_direct():
 
 def test_bad_backend_is_rejected():
     with pytest.raises(ValueError, match="backend"):
-        fbqc.simulate("6ring", 4, fbqc.HardwareAgnostic(0.1, 0), shots=10, backend="gpu")
+        fbqc.simulate("6ring", fbqc.HardwareAgnostic(0.1, 0), L=4, shots=10, backend="gpu")
     with pytest.raises(ValueError, match="backend"):
         sim.make_task("fbqc", {"network": "6ring", "L": 4, "backend": "gpu"})
 
@@ -42,13 +42,13 @@ def test_resource_state_noise_reaches_simulate_sampler_and_cli(tmp_path):
     from fbqc.cli import sweep_main
 
     zero = fbqc.HardwareAgnostic(0, 0)
-    r = fbqc.simulate("6ring", 3, zero, decoder="mwpm-correlated", shots=400, seed=3,
+    r = fbqc.simulate("6ring", zero, L=3, decoder="mwpm-correlated", shots=400, seed=3,
                       backend="stim", p_state=0.02)
     assert 0 < r.errors < r.shots  # the noise is there and decoded
-    assert fbqc.simulate("6ring", 3, zero, decoder="mwpm", shots=200, seed=3,
+    assert fbqc.simulate("6ring", zero, L=3, decoder="mwpm", shots=200, seed=3,
                          backend="stim").errors == 0
     with pytest.raises(ValueError, match="p_state"):
-        fbqc.simulate("6ring", 3, zero, shots=10, p_state=0.01)  # direct backend
+        fbqc.simulate("6ring", zero, L=3, shots=10, p_state=0.01)  # direct backend
     base = {"network": "6ring", "L": 3, "p_erasure": 0.0, "p_pauli": 0.0,
             "decoder": "mwpm-correlated", "backend": "stim"}
     t0, _ = sim.make_task("fbqc", base)

@@ -16,14 +16,14 @@ from fbqc.sampler import FusionSampler
 def test_zero_noise_gives_no_errors():
     for kind in ("6ring", "4star"):
         for dec in ("uf", "mwpm", "erasure-ml"):
-            r = simulate(kind, 4, HardwareAgnostic(0.0, 0.0), decoder=dec, shots=50, seed=0)
+            r = simulate(kind, HardwareAgnostic(0.0, 0.0), L=4, decoder=dec, shots=50, seed=0)
             assert r.errors == 0 and not r.custom_counts
 
 
 def test_result_fields_and_determinism():
     net = FusionNetwork("6ring", 4)
-    a = simulate(net, 4, HardwareAgnostic(0.12, 0.0), shots=300, seed=7)
-    b = simulate("6ring", 4, HardwareAgnostic(0.12, 0.0), shots=300, seed=7)
+    a = simulate(net, HardwareAgnostic(0.12, 0.0), L=4, shots=300, seed=7)
+    b = simulate("6ring", HardwareAgnostic(0.12, 0.0), L=4, shots=300, seed=7)
     assert (a.shots, a.errors, a.custom_counts) == (b.shots, b.errors, b.custom_counts)
     assert a.seconds > 0 and 0 < a.errors < a.shots
     # primal-x failures are exactly the masks whose first character is E
@@ -32,7 +32,7 @@ def test_result_fields_and_determinism():
 
 
 def test_erasure_ml_records_windings():
-    r = simulate("6ring", 4, HardwareAgnostic(0.14, 0.0), decoder="erasure-ml", shots=400,
+    r = simulate("6ring", HardwareAgnostic(0.14, 0.0), L=4, decoder="erasure-ml", shots=400,
                  seed=2)
     w = r.custom_counts["winding:primal-x"]
     assert 0 < r.errors <= w
@@ -48,13 +48,13 @@ def test_bad_arguments():
     with pytest.raises(TypeError, match="p_pauli"):
         HardwareAgnostic(0, "0.1")
     with pytest.raises(ValueError, match="p_pauli = 0"):
-        simulate("6ring", 3, HardwareAgnostic(0.1, 0.01), decoder="erasure-ml", shots=1)
+        simulate("6ring", HardwareAgnostic(0.1, 0.01), L=3, decoder="erasure-ml", shots=1)
     with pytest.raises(ValueError, match="decoder"):
-        simulate("6ring", 3, HardwareAgnostic(0.1, 0.0), decoder="nope", shots=1)
+        simulate("6ring", HardwareAgnostic(0.1, 0.0), L=3, decoder="nope", shots=1)
     with pytest.raises(ValueError, match="L"):
-        simulate(FusionNetwork("6ring", 3), 4, HardwareAgnostic(0.1, 0.0), shots=1)
+        simulate(FusionNetwork("6ring", 3), HardwareAgnostic(0.1, 0.0), L=4, shots=1)
     with pytest.raises(ValueError, match="shots"):
-        simulate("6ring", 3, HardwareAgnostic(0.1, 0.0), shots=-1)
+        simulate("6ring", HardwareAgnostic(0.1, 0.0), L=3, shots=-1)
 
 
 def test_bernoulli_is_exact_in_distribution():
@@ -150,7 +150,7 @@ def test_4star_erasure_crossing_small_L():
 def test_4star_erasure_ordering():
     """Below the 4-star threshold (6.9 %) larger L is better, above it worse."""
     def rate(L, p):
-        r = simulate("4star", L, HardwareAgnostic(p, 0.0), decoder="erasure-ml", shots=1500,
+        r = simulate("4star", HardwareAgnostic(p, 0.0), L=L, decoder="erasure-ml", shots=1500,
                      seed=L)
         return r.errors, r.shots
 

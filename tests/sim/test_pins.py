@@ -47,3 +47,15 @@ def test_seeded_counts_unchanged(case):
     assert (st.shots, st.errors) == (case["shots"], case["errors"])
     assert Counter({k: v for k, v in st.custom_counts.items() if v}) == Counter(
         case["custom_counts"])
+
+
+@pytest.mark.parametrize("case", DATA["simulate"], ids=lambda c: f"{c['network']}-{c['decoder']}")
+def test_simulate_counts_unchanged(case):
+    import fbqc
+
+    r = fbqc.simulate(case["network"], fbqc.HardwareAgnostic(case["p_erasure"], case["p_pauli"]),
+                      L=case["L"], decoder=case["decoder"], shots=case["shots"],
+                      seed=case["seed"])
+    assert r.errors == case["errors"] and r.errors_counted == "primal-x"
+    assert Counter({k: v for k, v in r.custom_counts.items() if v}) == Counter(
+        case["custom_counts"])
