@@ -6,6 +6,8 @@
 0
 """
 
+from sim import __version__
+
 from .decoders import (
     DECODERS,
     MatchingDecoder,
@@ -24,6 +26,7 @@ from .stim_backend import StimSimulator
 from .stim_circuits import stim_circuit
 
 __all__ = [
+    "__version__",
     "DECODERS",
     "ErasureDecoder",
     "LinearOptics",

@@ -68,6 +68,15 @@ class RecallResult:
         Whether a fixed point was reached.  With ``iterations=None`` a ``False`` here
         means the safety cap :data:`MAX_ITERATIONS` was hit (a warning is also raised).
     neurons_per_cluster : int
+    state : array or None
+        The final state in the model's own form where it has one: Willshaw, the boolean
+        activity (Q, n); Hopfield, the ±1 spins (Q, n) (0 where a unit stayed erased).
+
+    Every memory model returns this type.  The unclustered ones are read as clusters:
+    a Willshaw memory as ``n`` clusters of one unit (``messages`` 0 where the unit is
+    active, -1 where silent, so :meth:`units` lists the active units), a Hopfield
+    network as ``n`` clusters of two units (−1 → position 0, +1 → position 1, -1 where
+    the spin is 0).
     """
 
     messages: np.ndarray
@@ -75,6 +84,7 @@ class RecallResult:
     iterations: np.ndarray
     converged: np.ndarray
     neurons_per_cluster: int
+    state: np.ndarray | None = None
 
     def units(self) -> np.ndarray:
         """Global ids of the retrieved units, (Q, max count) with -1 padding."""

@@ -16,6 +16,14 @@ Examples
 (20000, 'repetition:majority')
 """
 
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _version
+
+try:
+    __version__ = _version("erasurelab")
+except PackageNotFoundError:  # pragma: no cover - a checkout that is not installed
+    __version__ = "0+unknown"
+
 from .checks import check_bool, check_choice, check_float, check_int, check_probability
 from .collect import (
     Scheduler,
@@ -47,6 +55,7 @@ from .stats import binomial_ci, rate_ci
 from .threshold import ThresholdResult, threshold
 
 __all__ = [
+    "__version__",
     "PLACEHOLDER_CIRCUIT",
     "ChunkContext",
     "CorruptCSVError",

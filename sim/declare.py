@@ -280,6 +280,11 @@ class TaskParams:
         return cls
 
     @classmethod
+    def is_family(cls) -> bool:
+        """Whether this class stands for several models (its :meth:`resolve` picks one)."""
+        return False
+
+    @classmethod
     def cli_specs(cls) -> list[ParamSpec]:
         """Parameters the sweep command offers as flags (a family: the union)."""
         return [s for s in cls.specs() if s.cli]

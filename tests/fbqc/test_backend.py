@@ -39,7 +39,7 @@ def test_sampler_backend_default_keeps_ids_and_stim_runs():
 
 
 def test_resource_state_noise_reaches_simulate_sampler_and_cli(tmp_path):
-    from fbqc.cli import sweep_main
+    from sim.cli import main
 
     zero = fbqc.HardwareAgnostic(0, 0)
     r = fbqc.simulate("6ring", zero, L=3, decoder="mwpm-correlated", shots=400, seed=3,
@@ -60,14 +60,14 @@ def test_resource_state_noise_reaches_simulate_sampler_and_cli(tmp_path):
         with pytest.raises(ValueError, match="p_state|decoder"):
             sim.make_task("fbqc", bad)
     out = tmp_path / "s.csv"
-    rc = sweep_main(["--network", "6ring", "--L", "3", "--backend", "stim", "--p-state",
+    rc = main(["fbqc", "sweep", "--network", "6ring", "--L", "3", "--backend", "stim", "--p-state",
                      "0,0.02", "--decoder", "mwpm-correlated", "--max-shots", "200",
                      "--seed", "1", "--workers", "1", "--no-progress", "--out", str(out)])
     assert rc == 0
     rows = {s.json_metadata.get("p_state", 0.0): s for s in sim.read_stats(out)}
     assert set(rows) == {0.0, 0.02} and rows[0.0].errors == 0 and rows[0.02].errors > 0
-    assert sweep_main(["--network", "6ring", "--L", "3", "--p-state", "0.01", "--max-shots",
-                       "10", "--out", str(tmp_path / "bad.csv")]) == 2
+    assert main(["fbqc", "sweep", "--network", "6ring", "--L", "3", "--p-state", "0.01",
+                 "--max-shots", "10", "--out", str(tmp_path / "bad.csv")]) == 2
     assert not (tmp_path / "bad.csv").exists()
 
 

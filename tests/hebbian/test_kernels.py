@@ -221,4 +221,4 @@ def test_willshaw_kernels_match_reference(n, k):
     adj, want = ref_willshaw(n, msgs, cues)
     dense = np.unpackbits(w._bits.view(np.uint8), axis=1, bitorder="little")[:, :n]
     assert np.array_equal(dense.astype(bool), adj)
-    assert np.array_equal(w.recall(cues), want)
+    assert np.array_equal(w.recall(cues).state, want)

@@ -10,7 +10,6 @@ from hebbian import _recurrent_kernels as RK
 from hebbian.noise import ReleaseNoise
 from hebbian.recurrent import (
     LearnedCliqueNetwork,
-    build_for_sampler,
     edge_metrics,
     ideal_adjacency,
 )
@@ -238,15 +237,17 @@ def test_bad_messages_and_cues():
 
 def test_sampler_builder():
     from hebbian import sampler as S
+    from hebbian.params import MODELS, RecurrentParams
 
-    assert S.MODELS["recurrent"] is build_for_sampler  # registered, no patching needed
+    assert MODELS["recurrent"] is RecurrentParams  # registered, no patching needed
     s = S.MemorySampler()
     base = {"clusters": 8, "neurons": 32, "messages": 150, "erased": 3,
             "queries_per_network": 200}
     p = s.validate({"model": "recurrent", **base, "recall": "recurrent",
                     "plastic_recall": True})
     st = s.sample(p, 200, np.random.default_rng(0))
-    assert st.shots == 200 and 0 <= st.errors <= 20
+    # low load, clean learning: the recurrent dynamics retrieves nearly everything
+    assert st.shots == 200 and st.errors <= 20
     pc = s.validate({"model": "recurrent", **base, "rule": "som", "iterations": None})
     pk = s.validate({"model": "clique", **base, "rule": "som", "iterations": None})
     # clean learning gives the clique memory exactly: same counts as the clique model
@@ -257,14 +258,17 @@ def test_sampler_builder():
         s.validate({"model": "recurrent", **base, "recall": "x"})
     # options the recurrent recall would silently ignore are refused
     for extra, word in (({"p_rel": 0.5}, "p_rel"), ({"stuck": 0.1}, "stuck"),
-                        ({"inserted": 1}, "inserted")):
+                        ({"inserted": 1}, "inserted"), ({"rule": "som"}, "rule"),
+                        ({"iterations": 3}, "iterations"), ({"tie": "random"}, "tie")):
         with pytest.raises(ValueError, match=word):
             s.validate({"model": "recurrent", **base, "recall": "recurrent", **extra})
     assert s.validate({"model": "recurrent", **base, "p_rel": 0.5})["p_rel"] == 0.5
-    net, msgs = build_for_sampler(p, np.random.default_rng(2))
+    net, msgs = RecurrentParams.from_json(p).build(np.random.default_rng(2))
     assert isinstance(net, LearnedCliqueNetwork) and msgs.shape == (150, 8)
     with pytest.raises(ValueError, match="insertions"):
         net.recall(msgs, insertions=[[0]] * 150)
+    with pytest.raises(TypeError, match="rule"):
+        net.recall(msgs, rule="som")  # refused, not ignored
 
 
 def test_learned_clique_network_restores_weights_after_plastic_recall():
@@ -301,10 +305,10 @@ def test_load_and_emergence_curves_small():
 def test_cli_sweep_model_recurrent(tmp_path, capsys):
     import sinter
 
-    from hebbian import cli
+    from sim.cli import main
 
     out = tmp_path / "rec.csv"
-    rc = cli.main(["sweep", "--model", "recurrent", "--clusters", "8", "--neurons", "32",
+    rc = main(["hebbian", "sweep", "--model", "recurrent", "--clusters", "8", "--neurons", "32",
                    "--messages", "100", "--erased", "4", "--recall", "recurrent",
                    "--plastic-recall", "true,false", "--queries-per-network", "100",
                    "--max-shots", "200", "--workers", "1", "--seed", "3", "--out", str(out),
@@ -315,7 +319,7 @@ def test_cli_sweep_model_recurrent(tmp_path, capsys):
     assert {s.json_metadata["plastic_recall"] for s in stats} == {True, False}
     assert {s.decoder for s in stats} == {"hebbian:recurrent-dynamics",
                                          "hebbian:recurrent-dynamics-plastic"}
-    assert cli.main(["sweep", "--model", "recurrent", "--clusters", "8", "--neurons", "32",
+    assert main(["hebbian", "sweep", "--model", "recurrent", "--clusters", "8", "--neurons", "32",
                      "--messages", "100", "--recall", "nope", "--out", str(out)]) == 2
 
 
