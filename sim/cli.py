@@ -212,9 +212,7 @@ def sweep_command(sub: Any, name: str, params: type, *, help: str,
         extra(p)
 
     def handler(args: argparse.Namespace) -> Callable[[], int]:
-        from .sampler import make_task
-
-        tasks = [make_task(params.family, row)[0] for row in grid_from_args(args, params)]
+        tasks = [(params.family, row) for row in grid_from_args(args, params)]
         return collect_job(args, tasks, report)
 
     p.set_defaults(handler=handler)
@@ -298,7 +296,6 @@ def _parser(domain: str | None = None) -> argparse.ArgumentParser:
 
 def _cmd_collect(a: argparse.Namespace) -> int | Callable[[], int]:
     from .params import parse_param, product
-    from .sampler import make_task
 
     if a.list_params:
         return _list_params(a.sampler)
@@ -309,8 +306,7 @@ def _cmd_collect(a: argparse.Namespace) -> int | Callable[[], int]:
             raise ValueError(f"--param: {name!r} given twice")
         grid[name] = values
     rows = product(grid) if grid else [{}]
-    tasks = [make_task(a.sampler, params)[0] for params in rows]
-    return collect_job(a, tasks)
+    return collect_job(a, [(a.sampler, params) for params in rows])
 
 
 def _list_params(sampler: str) -> int:
