@@ -197,41 +197,11 @@ def run_grid(
     [(1.0, 'value', 3), (2.0, 'value', 3)]
     """
     fn_path = _fn_path(fn)
-    if isinstance(seeds, int):
-        if seeds < 1:
-            raise ValueError(f"seeds must be a positive count or a list of ints, got {seeds}")
-        seeds = list(range(seeds))
-    seeds = [int(s) for s in seeds]
-    if not seeds:
-        raise ValueError("seeds must not be empty")
-    if len(set(seeds)) != len(seeds):
-        raise ValueError(f"seeds must be distinct, got {seeds}")
-    if isinstance(grid, dict):
-        param_list = product(grid)
-    elif isinstance(grid, list) and all(isinstance(g, dict) for g in grid):
-        param_list = grid
-    else:
-        raise TypeError("grid must be a dict of value lists or a list of param dicts")
-    param_list = [canonical(p) for p in param_list]
-    clash = {k for p in param_list for k in p} & _SUMMARY_KEYS
-    if clash:
-        raise ValueError(
-            f"grid: parameter name(s) {sorted(clash)} clash with the summary's columns "
-            f"{sorted(_SUMMARY_KEYS)}; rename them"
-        )
+    seeds = _check_seeds(seeds)
+    param_list = _param_list(grid)
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
-    existing: list[dict] = []
-    if path.exists() and path.stat().st_size:
-        repair_truncated(path)
-        existing = read_grid(path)
-        counts: dict[tuple[str, int], int] = {}
-        for r in existing:
-            counts[(r["key"], r["seed"])] = counts.get((r["key"], r["seed"]), 0) + 1
-        complete = [r for r in existing if counts[(r["key"], r["seed"])] == r["of"]]
-        if len(complete) != len(existing):
-            _rewrite(path, complete)
-            existing = complete
+    existing = _complete_runs(path)
     done = {(r["key"], r["seed"]) for r in existing}
     todo = [
         (p, s, _key(fn_path, p))
@@ -261,23 +231,8 @@ def run_grid(
             for fut in finished:
                 p, s, key = inflight.pop(fut)
                 res, secs = fut.result()
-                if not isinstance(res, dict) or not res:
-                    raise TypeError(f"fn must return a non-empty dict of metrics, got {res!r}")
-                rows = []
-                for metric, value in res.items():
-                    try:
-                        v = float(value)
-                    except (TypeError, ValueError):
-                        raise TypeError(
-                            f"fn returned a non-numeric value for metric {metric!r}: {value!r}"
-                        ) from None
-                    rows.append(
-                        [key, fn_path, canonical_json(p), s, str(metric), repr(v), len(res),
-                         f"{secs:.3f}"]
-                    )
-                    new_rows.append({"key": key, "fn": fn_path, "params": p, "seed": s,
-                                     "metric": str(metric), "value": v, "of": len(res),
-                                     "seconds": secs})
+                rows, records = _metric_rows(res, key, fn_path, p, s, secs)
+                new_rows.extend(records)
                 header = not path.exists() or path.stat().st_size == 0
                 _write_rows(path, rows, header)
                 if bar is not None:
@@ -290,6 +245,71 @@ def run_grid(
     wanted = {_key(fn_path, p) for p in param_list}
     rows = [r for r in existing + new_rows if r["key"] in wanted and r["seed"] in set(seeds)]
     return summarize_grid(rows)
+
+
+def _check_seeds(seeds: Iterable[int] | int) -> list[int]:
+    if isinstance(seeds, int):
+        if seeds < 1:
+            raise ValueError(f"seeds must be a positive count or a list of ints, got {seeds}")
+        seeds = list(range(seeds))
+    seeds = [int(s) for s in seeds]
+    if not seeds:
+        raise ValueError("seeds must not be empty")
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be distinct, got {seeds}")
+    return seeds
+
+
+def _param_list(grid: dict[str, list[Any]] | list[dict[str, Any]]) -> list[dict[str, Any]]:
+    if isinstance(grid, dict):
+        param_list = product(grid)
+    elif isinstance(grid, list) and all(isinstance(g, dict) for g in grid):
+        param_list = grid
+    else:
+        raise TypeError("grid must be a dict of value lists or a list of param dicts")
+    param_list = [canonical(p) for p in param_list]
+    clash = {k for p in param_list for k in p} & _SUMMARY_KEYS
+    if clash:
+        raise ValueError(
+            f"grid: parameter name(s) {sorted(clash)} clash with the summary's columns "
+            f"{sorted(_SUMMARY_KEYS)}; rename them"
+        )
+    return param_list
+
+
+def _complete_runs(path: Path) -> list[dict]:
+    """The complete runs already in ``path`` (an incomplete last run is cut off)."""
+    if not (path.exists() and path.stat().st_size):
+        return []
+    repair_truncated(path)
+    existing = read_grid(path)
+    counts: dict[tuple[str, int], int] = {}
+    for r in existing:
+        counts[(r["key"], r["seed"])] = counts.get((r["key"], r["seed"]), 0) + 1
+    complete = [r for r in existing if counts[(r["key"], r["seed"])] == r["of"]]
+    if len(complete) != len(existing):
+        _rewrite(path, complete)
+    return complete
+
+
+def _metric_rows(res: Any, key: str, fn_path: str, p: dict, s: int, secs: float
+                 ) -> tuple[list[list], list[dict]]:
+    """CSV rows and records of one run's metrics (checked: a non-empty dict of numbers)."""
+    if not isinstance(res, dict) or not res:
+        raise TypeError(f"fn must return a non-empty dict of metrics, got {res!r}")
+    rows, records = [], []
+    for metric, value in res.items():
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"fn returned a non-numeric value for metric {metric!r}: {value!r}"
+            ) from None
+        rows.append([key, fn_path, canonical_json(p), s, str(metric), repr(v), len(res),
+                     f"{secs:.3f}"])
+        records.append({"key": key, "fn": fn_path, "params": p, "seed": s,
+                        "metric": str(metric), "value": v, "of": len(res), "seconds": secs})
+    return rows, records
 
 
 def _demo_metric(params: dict, seed: int) -> dict[str, float]:
