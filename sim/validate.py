@@ -30,7 +30,7 @@ ValueError: lam must be a finite number > 0, got nan
 >>> check_seed("seed", 2**64)
 Traceback (most recent call last):
 ...
-ValueError: seed must be an integer in [0, 2**64), got 18446744073709551616
+ValueError: seed must be a non-negative integer < 2**64, got 18446744073709551616
 """
 
 from __future__ import annotations
@@ -202,16 +202,16 @@ def check_seed(name: str, value: Any, *, allow_none: bool = True) -> int | None:
     >>> check_seed("seed", -1)
     Traceback (most recent call last):
     ...
-    ValueError: seed must be an integer in [0, 2**64), got -1
+    ValueError: seed must be a non-negative integer < 2**64, got -1
     """
     if value is None and allow_none:
         return None
     if not _is_int(value):
         extra = " or None" if allow_none else ""
-        raise TypeError(f"{name} must be an integer in [0, 2**64){extra}, got {value!r}")
+        raise TypeError(f"{name} must be a non-negative integer < 2**64{extra}, got {value!r}")
     v = int(value)
     if not 0 <= v <= SEED_MAX:
-        raise ValueError(f"{name} must be an integer in [0, 2**64), got {v}")
+        raise ValueError(f"{name} must be a non-negative integer < 2**64, got {v}")
     return v
 
 
