@@ -30,6 +30,7 @@ import sinter
 from scipy.optimize import least_squares
 
 from .csvio import read_stats
+from .validate import check_float
 
 __all__ = ["Crossing", "ThresholdResult", "points", "threshold"]
 
@@ -263,8 +264,8 @@ def threshold(
         raise ValueError(f"bootstrap must be a non-negative integer, got {bootstrap!r}")
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must lie in (0, 1), got {confidence}")
-    if max_rate is not None and not 0 < max_rate <= 1:
-        raise ValueError(f"max_rate must lie in (0, 1], got {max_rate}")
+    if max_rate is not None:  # a number in (0, 1]: "0.4" or NaN named, not a deep TypeError
+        max_rate = check_float("max_rate", max_rate, low=0, high=1, low_open=True)
     pts = points(stats, x=x, size=size, where=where)
     xs, Ls, n, k = pts["x"], pts["size"], pts["shots"], pts["errors"]
     if np.any(n <= 0):
