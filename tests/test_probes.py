@@ -111,6 +111,11 @@ PROBES = [
      TypeError, "seeds"),
     ("threshold max_rate='0.4'", lambda: sim.threshold([], max_rate="0.4"), TypeError,
      "max_rate"),
+    ("threshold bootstrap=True", lambda: sim.threshold([], bootstrap=True), TypeError,
+     "bootstrap"),
+    ("collect workers=True", lambda: sim.collect([("repetition", {"n": 3, "p": 0.1})],
+                                                 max_shots=10, seed=1, workers=True),
+     ValueError, "workers"),
     # unlearn
     ("noisy_gd X nan", lambda: _noisy_gd(X=XN), ValueError, "X"),
     ("noisy_gd X inf", lambda: _noisy_gd(X=XI), ValueError, "X"),
@@ -181,6 +186,9 @@ def test_valid_edge_values_still_work():
     assert check_seed("seed", 2**64 - 1) == 2**64 - 1
     th = _noisy_gd(steps=np.int32(2), chains=np.int64(2), n_classes=np.int8(2))
     assert th.shape == (2, 3) and np.isfinite(th).all()
+    got = sim.collect([("repetition", {"n": 3, "p": 0.1})], max_shots=100,
+                      seed=np.uint64(2**64 - 1), workers=np.int64(1), shard=(np.int8(0), 1))
+    assert got[0].shots == 100
 
 
 # ----------------------------------------------------------------------- properties
