@@ -23,55 +23,64 @@ from tests.hebbian.reference import ref_recall, states_to_messages
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _run_isolated(code: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=600)
+def _isolated_checks() -> None:
+    """Every case that aborted the process before the fix, printing tagged lines; run in
+    one subprocess by :func:`isolated` (so a regression fails the tests, not pytest)."""
+    from hebbian import CliqueNetwork, SparseCliqueNetwork
 
-
-@pytest.mark.parametrize("cls", ["CliqueNetwork", "SparseCliqueNetwork"])
-def test_huge_memory_recall_does_not_corrupt_the_heap(cls):
     # the probe of the issue, then larger memories: all equal to memory = n + 1 (any
     # memory above every possible score gives the same recall)
-    if cls == "CliqueNetwork":
-        net, cue = "CliqueNetwork(4, 16).store([[1, 2, 3, 4]])", "[[1, 2, -1, -1]]"
-    else:
-        net, cue = "SparseCliqueNetwork(8, 16, 4).store([[1, 18, 35, 52]])", "[[1, 18, -1, -1]]"
-    code = (
-        f"from hebbian import {cls}\n"
-        f"net = {net}\n"
-        "for mem in (net.n + 1, 2**31, 2**32, 2**34, 2**62, 2**63 - 1):\n"
-        f"    r = net.recall({cue}, memory=mem, iterations=3)\n"
-        "    print(r.messages.tolist(), r.n_winners.tolist())\n"
-    )
-    proc = _run_isolated(code)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    lines = proc.stdout.splitlines()
-    assert len(lines) == 6 and len(set(lines)) == 1, lines
-    if cls == "CliqueNetwork":
-        assert lines[0].startswith("[[1, 2, 3, 4]]")
+    for tag, net, cue in (
+        ("clique", CliqueNetwork(4, 16).store([[1, 2, 3, 4]]), [[1, 2, -1, -1]]),
+        ("sparse", SparseCliqueNetwork(8, 16, 4).store([[1, 18, 35, 52]]), [[1, 18, -1, -1]]),
+    ):
+        for mem in (net.n + 1, 2**31, 2**32, 2**34, 2**62, 2**63 - 1):
+            r = net.recall(cue, memory=mem, iterations=3)
+            print(tag, r.messages.tolist(), r.n_winners.tolist(), flush=True)
+    # the kernel itself (no wrapper) takes any int64 memory: it sizes its planes
+    net = CliqueNetwork(4, 16).store([[1, 2, 3, 4]])
+    ids = np.array([[1, 18, -1, -1]], np.int64)
+    for rule in (0, 1):
+        for g in (2**34, 2**63 - 1):
+            out = [np.empty((1, 4), np.int64), np.empty((1, 4), np.int64),
+                   np.empty(1, np.int64), np.empty(1, bool)]
+            K.recall_bitsliced(net._bits, 16, ids, np.full((1, 0), -1, np.int64),
+                               np.zeros((1, 1), np.uint8), 0, np.zeros((1, 1), np.uint8), 0,
+                               rule, 0, g, 4, 3, np.zeros((1, 1)), False, *out)
+            print("direct", out[0].tolist(), flush=True)
+    # memories beyond 32 planes against the NumPy reference, every rule and filter
+    for rule, filt in RULES_FILTERS:
+        for gamma in (2**34, 2**62):
+            _compare_with_reference(rule, filt, gamma)
+    print("reference ok", flush=True)
 
 
-def test_huge_memory_kernel_call_direct_is_safe():
-    """The kernel itself (no wrapper) takes any int64 memory: it sizes its planes."""
-    code = (
-        "import numpy as np\n"
-        "from hebbian import CliqueNetwork\n"
-        "from hebbian import _kernels as K\n"
-        "net = CliqueNetwork(4, 16).store([[1, 2, 3, 4]])\n"
-        "ids = np.array([[1, 18, -1, -1]], np.int64)\n"
-        "for rule in (0, 1):\n"
-        "    for g in (2**34, 2**63 - 1):\n"
-        "        out = [np.empty((1, 4), np.int64), np.empty((1, 4), np.int64),\n"
-        "               np.empty(1, np.int64), np.empty(1, bool)]\n"
-        "        K.recall_bitsliced(net._bits, 16, ids, np.full((1, 0), -1, np.int64),\n"
-        "            np.zeros((1, 1), np.uint8), 0, np.zeros((1, 1), np.uint8), 0, rule, 0,\n"
-        "            g, 4, 3, np.zeros((1, 1)), False, *out)\n"
-        "        print(out[0].tolist())\n"
-    )
-    proc = _run_isolated(code)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert proc.stdout.split() == ["[[1,", "2,", "3,", "4]]"] * 4
+@pytest.fixture(scope="module")
+def isolated():
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    code = "from tests.hebbian.test_kernel_bounds import _isolated_checks; _isolated_checks()"
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=600)
+    lines: dict[str, list[str]] = {}
+    for line in proc.stdout.splitlines():
+        tag, _, rest = line.partition(" ")
+        lines.setdefault(tag, []).append(rest)
+    return proc, lines
+
+
+@pytest.mark.parametrize("tag", ["clique", "sparse"])
+def test_huge_memory_recall_does_not_corrupt_the_heap(isolated, tag):
+    proc, lines = isolated
+    got = lines.get(tag, [])
+    assert len(got) == 6, (proc.returncode, proc.stderr[-2000:])
+    assert len(set(got)) == 1, got
+    if tag == "clique":
+        assert got[0].startswith("[[1, 2, 3, 4]]")
+
+
+def test_huge_memory_kernel_call_direct_is_safe(isolated):
+    proc, lines = isolated
+    assert lines.get("direct") == ["[[1, 2, 3, 4]]"] * 4, (proc.returncode, proc.stderr[-2000:])
 
 
 RULES_FILTERS = [("sos", "wta"), ("som", "wta"), ("sos", "gwta"), ("sos", "gwsta"),
@@ -86,18 +95,11 @@ def test_large_memory_matches_the_numpy_reference(rule, filt, gamma):
     _compare_with_reference(rule, filt, gamma)
 
 
-def test_huge_memory_matches_the_numpy_reference_in_a_subprocess():
-    """γ beyond 32 planes (what used to overflow the buffer): in a subprocess, so a
-    regression fails here instead of aborting pytest."""
-    code = (
-        "from tests.hebbian.test_kernel_bounds import RULES_FILTERS, _compare_with_reference\n"
-        "for rule, filt in RULES_FILTERS:\n"
-        "    for gamma in (2**34, 2**62):\n"
-        "        _compare_with_reference(rule, filt, gamma)\n"
-        "print('ok')\n"
-    )
-    proc = _run_isolated(code)
-    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]
+def test_huge_memory_matches_the_numpy_reference_in_a_subprocess(isolated):
+    """γ beyond 32 planes (what used to overflow the buffer)."""
+    proc, lines = isolated
+    assert lines.get("reference") == ["ok"], (proc.returncode, proc.stderr[-2000:])
+    assert proc.returncode == 0
 
 
 def _compare_with_reference(rule, filt, gamma):

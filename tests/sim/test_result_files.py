@@ -139,31 +139,59 @@ def test_a_second_writer_is_refused_by_name(tmp_path):
     sim.collect(REP, max_shots=10, seed=1, workers=1, save_resume_filepath=f)  # free again
 
 
+class GateSampler(sim.Sampler):
+    """Samples coin flips, but only once the file ``params["gate"]`` exists: the first
+    writer holds its lock for as long as the test wants."""
+
+    name = "gate-test"
+
+    def validate(self, params):
+        return {"gate": str(params["gate"]), "p": float(params.get("p", 0.3))}
+
+    def decoder(self, params):
+        return "coin"
+
+    def chunk_shots(self, params):
+        return 500
+
+    def sample(self, params, shots, rng, ctx=None):
+        deadline = time.time() + 120
+        while not os.path.exists(params["gate"]) and time.time() < deadline:
+            time.sleep(0.01)
+        hits = int(np.count_nonzero(rng.random(shots) < params["p"]))
+        return sinter.AnonTaskStats(shots=shots, errors=hits)
+
+
 def test_two_cli_sweeps_on_one_file_do_not_double_count(tmp_path):
-    """The issue's scenario: two sweeps with the same seed and --out started together.
-    The second is refused (exit 2, one line); the file holds each shot once."""
-    f = tmp_path / "same.csv"
+    """The issue's scenario: two sweeps with the same seed and --out at once.  The second
+    is refused (exit 2, one line, nothing written); the file holds each shot once."""
+    f, gate = tmp_path / "same.csv", tmp_path / "gate"
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    args = [sys.executable, "-m", "sim", "collect", "--sampler", SLOW, "--param", "p=0.3",
-            "--param", "delay=0.15", "--max-shots", "4000", "--seed", "7", "--workers", "1",
-            "--out", str(f), "--no-progress"]
+    args = [sys.executable, "-m", "sim", "collect", "--sampler",
+            "tests.sim.test_result_files:GateSampler", "--param", f"gate={gate}",
+            "--max-shots", "4000", "--seed", "7", "--workers", "1", "--out", str(f),
+            "--no-progress"]
     first = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 120
-    while time.time() < deadline and (not f.exists() or f.stat().st_size == 0):
-        time.sleep(0.02)
-    second = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=300)
-    out1, err1 = first.communicate(timeout=300)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and (not f.exists() or f.stat().st_size == 0):
+            time.sleep(0.02)  # the first run holds the lock (header written), then waits
+        assert first.poll() is None, first.communicate()
+        second = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True,
+                                timeout=300)
+    finally:
+        gate.touch()
+        out1, err1 = first.communicate(timeout=300)
     assert first.returncode == 0, err1
     assert second.returncode == 2
-    assert "another process is writing this file" in second.stderr
+    assert "same.csv: another process is writing this file" in second.stderr
     assert second.stderr.count("\n") == 1 and "Traceback" not in second.stderr
     rows = sim.combine(sim.read_stats(f))
     assert [r.shots for r in rows] == [4000]
-    straight = sim.collect([(SLOW, {"p": 0.3, "delay": 0.15})], max_shots=4000, seed=7,
-                           workers=2)
-    assert rows[0].errors == straight[0].errors
+    straight = sim.collect([("tests.sim.test_result_files:GateSampler",
+                             {"gate": str(gate)})], max_shots=4000, seed=7, workers=1)
+    assert (rows[0].errors, rows[0].strong_id) == (straight[0].errors, straight[0].strong_id)
 
 
 # ----------------------------------------------------------------------- chunks twice
