@@ -21,7 +21,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from sim.checks import check_probability
+from sim.validate import check_probability
 
 from .network import SyndromeGraph
 
@@ -84,8 +84,8 @@ class HardwareAgnostic:
     default_errors: ClassVar[str] = "primal-x"
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "p_erasure", check_probability(self.p_erasure, "p_erasure"))
-        object.__setattr__(self, "p_pauli", check_probability(self.p_pauli, "p_pauli"))
+        object.__setattr__(self, "p_erasure", check_probability("p_erasure", self.p_erasure))
+        object.__setattr__(self, "p_pauli", check_probability("p_pauli", self.p_pauli))
 
     @property
     def has_erasure(self) -> bool:

@@ -47,7 +47,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from sim.checks import check_int, check_probability
+from sim.validate import check_int, check_probability
 
 __all__ = ["BASES", "ENCODINGS", "PATTERNS", "LinearOptics", "basis_pattern", "logical_erasure"]
 
@@ -155,9 +155,9 @@ class LinearOptics:
         def put(name: str, value: Any) -> None:
             object.__setattr__(self, name, value)
 
-        put("loss_per_photon", check_probability(self.loss_per_photon, "loss_per_photon"))
-        put("fusion_failure", check_probability(self.fusion_failure, "fusion_failure"))
-        put("photons_per_fusion", check_int(self.photons_per_fusion, "photons_per_fusion",
+        put("loss_per_photon", check_probability("loss_per_photon", self.loss_per_photon))
+        put("fusion_failure", check_probability("fusion_failure", self.fusion_failure))
+        put("photons_per_fusion", check_int("photons_per_fusion", self.photons_per_fusion,
                                             low=1))
         if self.encoding not in ENCODINGS:
             raise ValueError(f"encoding must be one of {ENCODINGS}, got {self.encoding!r}")

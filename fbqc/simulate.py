@@ -31,8 +31,8 @@ from typing import Any
 import numpy as np
 import sinter
 
-from sim.checks import check_int
 from sim.result import SimulationResult
+from sim.validate import check_int
 
 from .decoders import erasure_windings, make_decoder
 from .network import MEMBRANE_NAMES, FusionNetwork, SyndromeGraph
@@ -134,14 +134,14 @@ def as_network(network: str | FusionNetwork, L: int | None = None) -> FusionNetw
     """The network a ``simulate`` call means: a :class:`FusionNetwork` (its ``L``; a
     given ``L`` must match), or a kind name with ``L`` (built once per process)."""
     if isinstance(network, FusionNetwork):
-        if L is not None and check_int(L, "L") != network.L:
+        if L is not None and check_int("L", L) != network.L:
             raise ValueError(f"L={L} does not match the network's L={network.L}")
         return network
     if not isinstance(network, str):
         raise TypeError(f"network must be a kind name or a FusionNetwork, got {network!r}")
     if L is None:
         raise ValueError(f"L: a network given by name ({network!r}) needs L=")
-    key = (network, check_int(L, "L"))
+    key = (network, check_int("L", L))
     if key not in _NETWORKS:
         if len(_NETWORKS) >= 8:
             _NETWORKS.pop(next(iter(_NETWORKS)))
@@ -247,7 +247,7 @@ def simulate(network: str | FusionNetwork, model: Model, *, L: int | None = None
     errors = model.default_errors if errors is None else errors
     check_run_options(decoder=decoder, backend=backend, erasure=model.has_erasure,
                       pauli=model.has_flips, p_state=p_state, errors=errors)
-    shots = check_int(shots, "shots", low=0)
+    shots = check_int("shots", shots, low=0)
     rng = np.random.default_rng(seed)
     t0 = time.perf_counter()
     if backend == "stim":

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import binom
 
-from sim.checks import check_probability
+from sim.validate import check_probability
 
 __all__ = ["ReleaseNoise", "erase", "insert", "stuck"]
 
@@ -115,7 +115,7 @@ class ReleaseNoise:
         if isinstance(self.n_syn, bool) or not isinstance(self.n_syn, (int, np.integer)) \
                 or self.n_syn < 1:
             raise ValueError(f"n_syn must be an integer >= 1, got {self.n_syn!r}")
-        check_probability(self.p_rel, "p_rel")
+        check_probability("p_rel", self.p_rel)
 
     def cdf(self) -> np.ndarray:
         """CDF of Bin(n_syn, p_rel) at 0..n_syn (float64, last entry 1)."""
@@ -135,7 +135,7 @@ def stuck(network: Any, fraction: float, value: int, rng: np.random.Generator) -
     >>> net.density
     1.0
     """
-    f = check_probability(fraction, "stuck")
+    f = check_probability("stuck", fraction)
     if value not in (0, 1):
         raise ValueError(f"value (stuck_at) must be 0 or 1, got {value!r}")
     adj = network.adjacency()

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.checks import check_float, check_int, check_probability
+from sim.validate import INT64_MAX, check_float, check_int, check_probability
 
 from . import _recurrent_kernels as RK
 from .network import CliqueNetwork, RecallResult
@@ -69,7 +69,7 @@ def edge_metrics(learned: Any, ideal: Any, neurons_per_cluster: int) -> dict[str
         raise ValueError(f"learned and ideal must be square arrays of one shape, got "
                          f"{a.shape} and {b.shape}")
     n = a.shape[0]
-    L = check_int(neurons_per_cluster, "neurons_per_cluster", low=1)
+    L = check_int("neurons_per_cluster", neurons_per_cluster, low=1, high=INT64_MAX)
     cl = np.arange(n) // L
     inter = cl[:, None] != cl[None, :]
     a = a & inter
@@ -164,22 +164,26 @@ class RecurrentHebbian:
         energy: str = "clusters",
         seed: int | np.random.Generator | None = None,
     ):
-        self.clusters = check_int(clusters, "clusters", low=2)
-        self.neurons_per_cluster = check_int(neurons_per_cluster, "neurons_per_cluster", low=1)
+        self.clusters = check_int("clusters", clusters, low=2, high=INT64_MAX)
+        self.neurons_per_cluster = check_int("neurons_per_cluster", neurons_per_cluster,
+                                             low=1, high=INT64_MAX)
         self.n = self.clusters * self.neurons_per_cluster
-        self.active = self.clusters if active is None else check_int(active, "active", low=1)
+        self.active = (self.clusters if active is None
+                       else check_int("active", active, low=1, high=INT64_MAX))
         if self.active > self.clusters:
             raise ValueError(f"active must be <= clusters={self.clusters}, got {self.active}")
-        self.steps = check_int(steps, "steps", low=1)
-        self.epsilon = check_probability(epsilon, "epsilon")
+        self.steps = check_int("steps", steps, low=1, high=INT64_MAX)
+        self.epsilon = check_probability("epsilon", epsilon)
         self.drive = (float(self.active) if drive is None
-                      else check_float(drive, "drive", low=0))
-        self.memory = check_float(memory, "memory", low=0)
-        self.p_erase = check_probability(p_erase, "p_erase")
-        self.p_insert = check_probability(p_insert, "p_insert")
-        self.p_spont = check_probability(p_spont, "p_spont")
+                      else check_float("drive", drive, low=0))
+        self.memory = check_float("memory", memory, low=0)
+        self.p_erase = check_probability("p_erase", p_erase)
+        self.p_insert = check_probability("p_insert", p_insert)
+        self.p_spont = check_probability("p_spont", p_spont)
         if release is not None and not (hasattr(release, "n_syn") and hasattr(release, "p_rel")):
             raise TypeError("release must be a hebbian.noise.ReleaseNoise (n_syn, p_rel)")
+        if release is not None:
+            check_int("release.n_syn", release.n_syn, low=1, high=INT64_MAX)
         if release is not None and not 0.0 < float(release.p_rel) <= 1.0:
             raise ValueError(f"release.p_rel must lie in (0, 1], got {release.p_rel}")
         self.release = release
@@ -189,7 +193,7 @@ class RecurrentHebbian:
         if not isinstance(completion, (bool, np.bool_)):
             raise TypeError(f"completion must be a bool, got {completion!r}")
         self.completion = bool(completion)
-        self.prune = check_probability(prune, "prune")
+        self.prune = check_probability("prune", prune)
         if energy not in ("clusters", "units"):
             raise ValueError(f"energy must be 'clusters' or 'units', got {energy!r}")
         self.energy = energy
@@ -262,7 +266,7 @@ class RecurrentHebbian:
         Returns ``self``.
         """
         m = self._check_messages("messages", messages, allow_erased=False)
-        rounds = check_int(rounds, "rounds", low=1)
+        rounds = check_int("rounds", rounds, low=1, high=INT64_MAX)
         C, L, T = self.clusters, self.neurons_per_cluster, self.steps
         for _ in range(rounds):
             for start in range(0, m.shape[0], CHUNK):
@@ -298,8 +302,8 @@ class RecurrentHebbian:
         ``max_steps``).
         """
         c = self._check_messages("cues", cues, allow_erased=True)
-        max_steps = check_int(max_steps, "max_steps", low=1)
-        stable = check_int(stable, "stable", low=1)
+        max_steps = check_int("max_steps", max_steps, low=1, high=INT64_MAX)
+        stable = check_int("stable", stable, low=1, high=INT64_MAX)
         plastic = self.plastic_recall if plastic is None else plastic
         if not isinstance(plastic, (bool, np.bool_)):
             raise TypeError(f"plastic must be a bool, got {plastic!r}")
@@ -312,7 +316,7 @@ class RecurrentHebbian:
     # ------------------------------------------------------------------ views
     def adjacency(self, threshold: float = 0.8) -> np.ndarray:
         """Boolean (n, n) learned graph: links with weight >= ``threshold``."""
-        return self.weights >= check_probability(threshold, "threshold")
+        return self.weights >= check_probability("threshold", threshold)
 
     def binarize(self, threshold: float = 0.8) -> CliqueNetwork:
         """A :class:`hebbian.CliqueNetwork` holding the learned binary adjacency.
@@ -344,7 +348,7 @@ class RecurrentHebbian:
         a = np.asarray(adjacency)
         if a.ndim != 2 or a.shape[0] != a.shape[1]:
             raise ValueError(f"adjacency must be a square (n, n) array, got {a.shape}")
-        clusters = check_int(clusters, "clusters", low=2)
+        clusters = check_int("clusters", clusters, low=2, high=INT64_MAX)
         if a.shape[0] % clusters:
             raise ValueError(f"clusters={clusters} does not divide n={a.shape[0]}")
         net = cls(clusters, a.shape[0] // clusters, **kwargs)
@@ -477,8 +481,8 @@ class LearnedCliqueNetwork(CliqueNetwork):
         self._set_bits(self.pack(hebbian.adjacency(threshold)))
         self.hebbian = hebbian
         self.recurrent_recall = bool(recurrent_recall)
-        self.max_steps = check_int(max_steps, "max_steps", low=1)
-        self.stable = check_int(stable, "stable", low=1)
+        self.max_steps = check_int("max_steps", max_steps, low=1, high=INT64_MAX)
+        self.stable = check_int("stable", stable, low=1, high=INT64_MAX)
 
     def recall(self, cues: Any, *, insertions: Any = None, **kwargs: Any) -> RecallResult:
         """Clique recall (``recurrent_recall=False``) or the recurrent dynamics, which

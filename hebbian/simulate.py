@@ -25,7 +25,7 @@ import numpy as np
 import sinter
 
 from sim import ChunkContext, SimulationResult
-from sim.checks import check_int
+from sim.validate import check_int
 
 from . import noise
 from .params import MemoryParams
@@ -123,7 +123,7 @@ def simulate(params: MemoryParams | Mapping[str, Any] | None = None, *, shots: i
     elif fields:
         raise TypeError("simulate: give the parameters either as params or as keywords")
     p = MemoryParams.from_json(params)
-    shots = check_int(shots, "shots", low=0)
+    shots = check_int("shots", shots, low=0)
     rng = np.random.default_rng(seed)
     t0 = time.perf_counter()
     st = run_task(p, shots, rng) if shots else sinter.AnonTaskStats()

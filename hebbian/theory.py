@@ -24,7 +24,7 @@ import numpy as np
 from scipy.special import comb, gammaln
 from scipy.stats import binom, norm
 
-from sim.checks import check_probability
+from sim.validate import check_probability
 
 __all__ = [
     "Capacity",
@@ -227,7 +227,7 @@ def release_error_rate(
     if ce >= c:
         raise ValueError(f"erased must be < clusters={c}, got {ce}")
     ck = c - ce
-    p = check_probability(p_rel, "p_rel")
+    p = check_probability("p_rel", p_rel)
     ns = _pos_int("n_syn", n_syn)
     pe = link_distribution(ck, l, messages, method=method)
     xs = np.arange(ns * ck + 1)
@@ -392,7 +392,7 @@ def capacity(
     """
     if "model" in params and params.pop("model") != model:
         raise ValueError(f"model: the params say another model than {model!r}")
-    P = check_probability(target_error, "target_error")
+    P = check_probability("target_error", target_error)
     if P <= 0:
         raise ValueError("target_error must be > 0")
     lo, hi = 0, 1

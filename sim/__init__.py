@@ -24,16 +24,25 @@ try:
 except PackageNotFoundError:  # pragma: no cover - a checkout that is not installed
     __version__ = "0+unknown"
 
-from .checks import check_bool, check_choice, check_float, check_int, check_probability
 from .collect import (
     Scheduler,
     collect,
     iter_collect,
     normalize_tasks,
-    resume_stats,
+    prepare_collect,
     sinter_decoders,
 )
-from .csvio import CorruptCSVError, append_rows, combine, read_stats
+from .csvio import (
+    CorruptCSVError,
+    DuplicateChunkError,
+    FileInUseError,
+    ForeignFileError,
+    ResultFileError,
+    SeedMismatchError,
+    append_rows,
+    combine,
+    read_stats,
+)
 from .declare import DeclaredSampler, ParamSpec, TaskParams, param, task_params
 from .grid import read_grid, run_grid, summarize_grid
 from .params import parse_param, parse_shard, parse_values, product
@@ -60,7 +69,12 @@ __all__ = [
     "ChunkContext",
     "CorruptCSVError",
     "DeclaredSampler",
+    "DuplicateChunkError",
+    "FileInUseError",
+    "ForeignFileError",
     "ParamSpec",
+    "ResultFileError",
+    "SeedMismatchError",
     "Sampler",
     "Scheduler",
     "SimulationResult",
@@ -69,17 +83,13 @@ __all__ = [
     "TaskParams",
     "binomial_ci",
     "canonical",
-    "check_bool",
-    "check_choice",
-    "check_float",
-    "check_int",
-    "check_probability",
     "canonical_json",
     "collect",
     "combine",
     "iter_collect",
     "make_task",
     "normalize_tasks",
+    "prepare_collect",
     "param",
     "parse_param",
     "parse_shard",
@@ -92,7 +102,6 @@ __all__ = [
     "read_stats",
     "register_sampler",
     "resolve_sampler",
-    "resume_stats",
     "run_grid",
     "sampler_path",
     "seed_sequence",

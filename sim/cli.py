@@ -164,16 +164,17 @@ def collect_job(args: argparse.Namespace, tasks: list[Any],
                 ) -> Callable[[], int]:
     """Validate a sweep completely (tasks, run flags, the result file) and return the
     job that runs it: :func:`sim.collect` into ``args.out``, then one line per task."""
-    from .collect import Scheduler, _consume
+    from .collect import prepare_collect
     from .params import parse_shard
 
     shard = parse_shard(args.shard) if getattr(args, "shard", None) else None
-    scheduler = Scheduler(tasks, max_shots=args.max_shots, max_errors=args.max_errors,
+    run = prepare_collect(tasks, max_shots=args.max_shots, max_errors=args.max_errors,
                           seed=args.seed, workers=args.workers, shard=shard,
-                          existing=args.out)
+                          save_resume_filepath=args.out,
+                          progress=False if args.no_progress else None)
 
     def job() -> int:
-        stats = _consume(scheduler, args.out, False if args.no_progress else None)
+        stats = run()
         _print_stats(stats)
         if report is not None:
             report(args, stats)

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,12 +38,13 @@ from typing import Any
 import numpy as np
 import sinter
 
-from .csvio import append_rows, combine, ensure_file, read_stats, repair_truncated
+from .csvio import SEED_KEY, SHOT_SUM_KEY, ResumeFile, chunk_counts, combine
 from .declare import TaskParams
 from .executors import as_executor, check_executor
 from .sampler import ChunkContext, Sampler, make_task, resolve_sampler, sampler_path, seed_sequence
+from .validate import check_bool, check_int, check_seed
 
-__all__ = ["Scheduler", "collect", "iter_collect", "normalize_tasks", "resume_stats"]
+__all__ = ["Scheduler", "collect", "iter_collect", "normalize_tasks", "prepare_collect"]
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,13 @@ def _run_pieces(
         dt = time.perf_counter() - t0
         if st.shots != shots:
             raise RuntimeError(f"sampler {path} returned {st.shots} shots, asked for {shots}")
-        out.append(st if st.seconds else st + sinter.AnonTaskStats(seconds=dt))
+        if any(k.startswith(SEED_KEY) or k == SHOT_SUM_KEY for k in st.custom_counts):
+            raise RuntimeError(f"sampler {path}: custom_counts keys starting with 'sim:' are "
+                               "reserved for the engine's bookkeeping")
+        # which chunk grid positions and seed: lets a resume spot a chunk seen twice
+        out.append(st + sinter.AnonTaskStats(seconds=0.0 if st.seconds else dt,
+                                             custom_counts=chunk_counts(seed, first_shot,
+                                                                        shots)))
     return out
 
 
@@ -156,19 +163,19 @@ def _check_args(max_shots, max_errors, seed, shard):
             raise TypeError(f"max_errors must be a positive integer or None, got {max_errors!r}")
         if max_errors <= 0:
             raise ValueError(f"max_errors must be a positive integer or None, got {max_errors}")
-    if seed is not None and (
-        isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0
-    ):
-        raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
+    check_seed("seed", seed)  # [0, 2**64): 2**64 would silently be seed 0
     if shard is None:
         return 0, 1
     if (
         not isinstance(shard, tuple)
         or len(shard) != 2
-        or not all(isinstance(v, int) for v in shard)
+        or not all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+                   for v in shard)
         or not (shard[1] >= 1 and 0 <= shard[0] < shard[1])
     ):
-        raise ValueError(f"shard must be a pair (k, N) with 0 <= k < N, got {shard!r}")
+        raise ValueError(f"shard must be a pair (k, N) of integers with 0 <= k < N, "
+                         f"got {shard!r}")
+    shard = (check_int("shard[0]", shard[0]), check_int("shard[1]", shard[1]))
     if shard[1] > 1 and max_errors is not None:
         raise ValueError(
             "shard: max_errors cannot be combined with sharding (the stop rule needs the "
@@ -177,24 +184,14 @@ def _check_args(max_shots, max_errors, seed, shard):
     return shard
 
 
-def resume_stats(path: str | Path | None) -> list[sinter.TaskStats]:
-    """The rows already in result file ``path`` (merged by task), after cutting off a
-    line truncated by a crash (with a warning); ``[]`` for a missing file or ``None``."""
-    if path is None or not Path(path).exists():
-        return []
-    repair_truncated(path)
-    return combine(read_stats(path))
-
-
 class Scheduler:
     """The tasks of one collection, their fixed chunk grids and the stop rule.
 
     Building one validates everything (the tasks, ``max_shots``, ``max_errors``,
-    ``seed``, ``shard``, the executor) and subtracts ``existing`` rows (earlier runs) from
-    each task's budget; nothing is sampled until :meth:`run` is iterated.  Arguments are
-    those of :func:`collect`, with ``existing``: rows (``sinter.TaskStats``) or a result
-    file to resume from (read, and repaired by :func:`resume_stats`, once the tasks are
-    valid).
+    ``seed``, ``shard``, the executor) and subtracts ``existing`` rows (earlier runs,
+    ``sinter.TaskStats``) from each task's budget; nothing is sampled until :meth:`run` is
+    iterated.  Arguments are those of :func:`collect`; the result file is
+    :func:`prepare_collect`'s business.
 
     Examples
     --------
@@ -210,7 +207,7 @@ class Scheduler:
     def __init__(self, tasks: Iterable[Any], *, max_shots: int, max_errors: int | None = None,
                  seed: int | None = None, workers: int | None = None, executor: Any = None,
                  shard: tuple[int, int] | None = None,
-                 existing: Iterable[sinter.TaskStats] | str | Path = ()):
+                 existing: Iterable[sinter.TaskStats] = ()):
         self.k, self.n_shards = _check_args(max_shots, max_errors, seed, shard)
         check_executor(executor, workers)
         self.max_shots = int(max_shots)
@@ -219,8 +216,6 @@ class Scheduler:
         self.workers = workers
         self.executor = executor
         pairs = normalize_tasks(tasks)
-        if isinstance(existing, (str, Path)):
-            existing = resume_stats(existing)  # only once every task is valid
         prior = {s.strong_id: s for s in combine(existing)}
         self.states: list[_State] = []
         seen: set[str] = set()
@@ -400,7 +395,7 @@ def iter_collect(tasks: Iterable[Any], *, max_shots: int, max_errors: int | None
                      workers=workers, executor=executor, shard=shard, existing=existing).run()
 
 
-def _consume(scheduler: Scheduler, save_resume_filepath: str | Path | None,
+def _consume(scheduler: Scheduler, resume: ResumeFile | None,
              progress: bool | None) -> list[sinter.TaskStats]:
     """Run ``scheduler``: append each update's rows to the file, drive the bar."""
     show = sys.stderr.isatty() if progress is None else bool(progress)
@@ -412,17 +407,76 @@ def _consume(scheduler: Scheduler, save_resume_filepath: str | Path | None,
                    dynamic_ncols=True, desc="collect")
     try:
         for update in scheduler.run():
-            if save_resume_filepath is not None and update.new_stats:
-                append_rows(save_resume_filepath, update.new_stats)
+            if resume is not None and update.new_stats:
+                resume.append(update.new_stats)
             if bar is not None:
                 bar.update(sum(r.shots for r in update.new_stats))
                 bar.set_postfix_str(update.status_message, refresh=False)
-        if save_resume_filepath is not None:
-            ensure_file(save_resume_filepath)  # a shard with an empty slice leaves a file
     finally:
         if bar is not None:
             bar.close()
     return scheduler.totals()
+
+
+def prepare_collect(
+    tasks: Iterable[Any],
+    *,
+    max_shots: int,
+    max_errors: int | None = None,
+    seed: int | None = None,
+    workers: int | None = None,
+    executor: Any = None,
+    shard: tuple[int, int] | None = None,
+    save_resume_filepath: str | Path | None = None,
+    progress: bool | None = None,
+    allow_seed_change: bool = False,
+) -> Callable[[], list[sinter.TaskStats]]:
+    """Check everything :func:`collect` would (the arguments, every task, the result file:
+    locked, repaired, its rows checked against the run) and return the run itself.
+
+    Nothing is sampled until the returned function is called; if it never is, call
+    ``.close()`` on it to release the file.  The command line uses this to tell input
+    rejected up front (exit code 2) from a failure while sampling (exit code 1).
+    """
+    k, n_shards = _check_args(max_shots, max_errors, seed, shard)
+    check_executor(executor, workers)  # before the result file is touched
+    check_bool("allow_seed_change", allow_seed_change)
+    pairs = normalize_tasks(tasks)
+    opts = dict(max_shots=max_shots, max_errors=max_errors, seed=seed, workers=workers,
+                executor=executor, shard=shard)
+    if save_resume_filepath is None:
+        scheduler = Scheduler(pairs, **opts)
+        return _Run(scheduler, None, progress)
+    # locked for the whole run; a file that is not ours is refused before any repair
+    resume = ResumeFile(save_resume_filepath)
+    try:
+        scheduler = Scheduler(pairs, existing=resume.prior.values(), **opts)
+        for st in scheduler.states:
+            resume.check(st.sid, seed=seed, shard=(k, n_shards), chunk_shots=st.chunk,
+                         allow_seed_change=allow_seed_change)
+    except BaseException:
+        resume.close(failed=True)
+        raise
+    return _Run(scheduler, resume, progress)
+
+
+class _Run:
+    """A prepared collection: call it to sample (once); the result file is released
+    afterwards, or by :meth:`close` if it is never called."""
+
+    def __init__(self, scheduler: Scheduler, resume: ResumeFile | None,
+                 progress: bool | None):
+        self.scheduler, self.resume, self.progress = scheduler, resume, progress
+
+    def __call__(self) -> list[sinter.TaskStats]:
+        if self.resume is None:
+            return _consume(self.scheduler, None, self.progress)
+        with self.resume:  # released (and an empty new file removed) if this fails
+            return _consume(self.scheduler, self.resume, self.progress)
+
+    def close(self) -> None:
+        if self.resume is not None:
+            self.resume.close(failed=True)
 
 
 def collect(
@@ -436,6 +490,7 @@ def collect(
     shard: tuple[int, int] | None = None,
     save_resume_filepath: str | Path | None = None,
     progress: bool | None = None,
+    allow_seed_change: bool = False,
 ) -> list[sinter.TaskStats]:
     """Sample tasks to ``max_shots`` (or ``max_errors``), deterministically given ``seed``.
 
@@ -461,9 +516,14 @@ def collect(
         ``(k, N)``: run only the k-th of N interleaved slices of each chunk grid.
     save_resume_filepath
         A sinter CSV file: rows are appended (flush + fsync), and a rerun continues from
-        what it holds.
+        what it holds.  The file is locked while the run writes (a second writer gets
+        :class:`sim.csvio.FileInUseError`); a file that is not a sinter CSV is refused
+        unchanged; rows repeating a chunk are reported (:mod:`sim.csvio`).
     progress
         Show a tqdm bar on stderr (default: when stderr is a terminal).
+    allow_seed_change
+        Resume a file whose rows of a task were drawn with another seed (refused by
+        default: :class:`sim.csvio.SeedMismatchError`).
 
     Returns
     -------
@@ -477,12 +537,10 @@ def collect(
     >>> stats[0].shots
     10000
     """
-    _check_args(max_shots, max_errors, seed, shard)
-    check_executor(executor, workers)  # before the result file is touched
-    scheduler = Scheduler(tasks, max_shots=max_shots, max_errors=max_errors, seed=seed,
-                          workers=workers, executor=executor, shard=shard,
-                          existing=save_resume_filepath or ())
-    return _consume(scheduler, save_resume_filepath, progress)
+    return prepare_collect(tasks, max_shots=max_shots, max_errors=max_errors, seed=seed,
+                           workers=workers, executor=executor, shard=shard,
+                           save_resume_filepath=save_resume_filepath, progress=progress,
+                           allow_seed_change=allow_seed_change)()
 
 
 def sinter_decoders(tasks: Iterable[Any]) -> dict[str, Sampler]:

@@ -64,15 +64,8 @@ from typing import Any, ClassVar
 import numpy as np
 import sinter
 
-from .checks import (
-    check_bool,
-    check_choice,
-    check_float,
-    check_int,
-    check_probability,
-    describe_range,
-)
 from .sampler import ChunkContext, Sampler, canonical, canonical_json
+from .validate import check_bool, check_choice, check_float, check_int, check_probability
 
 __all__ = [
     "DeclaredSampler",
@@ -189,26 +182,61 @@ class ParamSpec:
         return "; ".join(bits)
 
     def coerce(self, value: Any) -> Any:
-        """Check ``value`` and return it normalised; raises naming the parameter."""
+        """Check ``value`` and return it normalised; raises naming the parameter.
+
+        Task parameters come from JSON and the command line as well as from Python, so
+        an int accepts a whole float (``4.0``, as JSON may write it) and a bool accepts
+        ``0``/``1`` and ``"true"``/``"false"``.
+        """
         if value is None and self.nullable:
             return None
         if self.unit == "probability":
-            v = check_probability(value, self.name)
+            v = check_probability(self.name, value)
         elif self.type == "int":
-            v = check_int(value, self.name, low=_int_or_none(self.low),
+            if isinstance(value, (float, np.floating)) and float(value).is_integer():
+                value = int(value)
+            v = check_int(self.name, value, low=_int_or_none(self.low),
                           high=_int_or_none(self.high))
         elif self.type == "float":
-            v = check_float(value, self.name, low=self.low, high=self.high,
+            v = check_float(self.name, value, low=self.low, high=self.high,
                             low_open=self.low_open)
         elif self.type == "bool":
-            v = check_bool(value, self.name)
+            v = check_bool(self.name, _as_bool(value))
         else:
             if not isinstance(value, str):
                 raise TypeError(f"{self.name} must be a string, got {value!r}")
             v = str(value)
         if self.choices is not None:
-            check_choice(v, self.name, self.choices)
+            check_choice(self.name, v, self.choices)
         return v
+
+
+def _as_bool(value: Any) -> Any:
+    if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0"):
+        return value.strip().lower() in ("true", "1")
+    if (isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+            and int(value) in (0, 1)):
+        return bool(value)
+    return value
+
+
+def describe_range(low: float | None, high: float | None, *, integer: bool = False,
+                   low_open: bool = False) -> str:
+    """``"[0, 1]"``, ``">= 3"``, ``"> 0"``: an allowed range in words.
+
+    >>> describe_range(0, 1), describe_range(3, None, integer=True)
+    ('[0, 1]', '>= 3')
+    """
+    def fmt(x: float) -> str:
+        return str(int(x)) if integer or float(x).is_integer() else repr(float(x))
+
+    if low is not None and high is not None:
+        return f"{'(' if low_open else '['}{fmt(low)}, {fmt(high)}]"
+    if low is not None:
+        return f"{'>' if low_open else '>='} {fmt(low)}"
+    if high is not None:
+        return f"<= {fmt(high)}"
+    return "any value"
 
 
 def _show(v: Any) -> str:
