@@ -74,7 +74,7 @@ class HardwareAgnostic:
     >>> HardwareAgnostic(1.5, 0)
     Traceback (most recent call last):
     ...
-    ValueError: p_erasure must lie in [0, 1], got 1.5
+    ValueError: p_erasure must be a finite number in [0, 1], got 1.5
     """
 
     p_erasure: float

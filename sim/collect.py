@@ -138,6 +138,9 @@ def normalize_tasks(tasks: Iterable[Any]) -> list[tuple[sinter.Task, str]]:
     for i, t in enumerate(tasks):
         if isinstance(t, TaskParams):
             out.append(make_task(t.family, t))
+        elif (isinstance(t, tuple) and len(t) == 2 and isinstance(t[0], sinter.Task)
+              and isinstance(t[1], str)):
+            out.append(t)  # already normalized: (task, sampler path)
         elif isinstance(t, sinter.Task):
             if not t.decoder or ":" not in t.decoder:
                 raise ValueError(f"tasks[{i}]: decoder must be '<sampler>:<decoder>'")

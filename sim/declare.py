@@ -49,7 +49,7 @@ Examples
 >>> RepetitionParams.from_json({"n": 5, "p": 1.5})
 Traceback (most recent call last):
 ...
-ValueError: repetition: parameter p must lie in [0, 1], got 1.5
+ValueError: repetition: parameter p must be a finite number in [0, 1], got 1.5
 """
 
 from __future__ import annotations

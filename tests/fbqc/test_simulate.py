@@ -109,7 +109,7 @@ def test_cli_sweep_writes_csv(tmp_path, capsys):
     assert main(["fbqc", "sweep", "--network", "6ring", "--L", "2", "--max-shots", "10",
                  "--out", str(bad)]) == 2
     assert not bad.exists()
-    assert "L must be >= 3" in capsys.readouterr().err
+    assert "L must be an integer >= 3" in capsys.readouterr().err
     assert main(["fbqc", "nope"]) == 2
 
 

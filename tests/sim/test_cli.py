@@ -49,7 +49,7 @@ def test_sharded_cli_runs_combine_to_unsharded(tmp_path, capsys):
         (["n=3", "p=0.1:0.2"], [], "--param p: values: malformed range"),
         (["n=3", "p=a:b:c"], [], "--param p: values: malformed range"),
         (["n=3", "p=0.1", "p=0.2"], [], "'p' given twice"),
-        (["n=3", "p=1.5"], [], "p must lie in [0, 1]"),
+        (["n=3", "p=1.5"], [], "p must be a finite number in [0, 1]"),
         (["n=4", "p=0.1"], [], "n must be odd"),
         (["n=3", "p=0.1", "q=1"], [], "unknown parameter(s) ['q']"),
         (["n=3", "p=0.1"], ["--shard", "2/2"], "shard: need 0 <= K < N"),

@@ -47,16 +47,18 @@ class CoinSampler(DeclaredSampler):
 def test_values_are_coerced_and_checked_with_the_field_and_range_named():
     c = CoinParams(flips=4.0, p=1)
     assert (c.flips, c.p) == (4, 1.0) and type(c.flips) is int and type(c.p) is float
-    cases = [({"flips": 0}, ValueError, r"coin-test: parameter flips must lie in \[1, 64\], got 0"),
-             ({"flips": 65}, ValueError, r"flips must lie in \[1, 64\]"),
+    cases = [({"flips": 0}, ValueError,
+              r"coin-test: parameter flips must be an integer in \[1, 64\], got 0"),
+             ({"flips": 65}, ValueError, r"flips must be an integer in \[1, 64\]"),
              ({"flips": 2.5}, TypeError, "flips must be an integer"),
-             ({"flips": 2, "p": 1.5}, ValueError, r"p must lie in \[0, 1\], got 1.5"),
-             ({"flips": 2, "p": "0.1"}, TypeError, "p must be a probability"),
-             ({"flips": 2, "label": "c"}, ValueError, r"label must be one of \('a', 'b'\)"),
-             ({"flips": 2, "scale": 0}, ValueError, "scale must be > 0"),
-             ({"flips": 2, "fair": "maybe"}, TypeError, "fair must be a bool"),
+             ({"flips": 2, "p": 1.5}, ValueError,
+              r"p must be a finite number in \[0, 1\], got 1.5"),
+             ({"flips": 2, "p": "0.1"}, TypeError, "p must be a number"),
+             ({"flips": 2, "label": "c"}, ValueError, r"label must be one of \['a', 'b'\]"),
+             ({"flips": 2, "scale": 0}, ValueError, "scale must be a finite number > 0"),
+             ({"flips": 2, "fair": "maybe"}, TypeError, "fair must be True or False"),
              ({"flips": 2, "cap": 3}, ValueError, "cap must be <= flips=2"),
-             ({"flips": 2, "cap": -1}, ValueError, "cap must be >= 0")]
+             ({"flips": 2, "cap": -1}, ValueError, "cap must be an integer >= 0")]
     for kw, exc, match in cases:
         with pytest.raises(exc, match=match):
             CoinParams(**kw)
@@ -111,7 +113,7 @@ def test_declaration_is_checked():
         class BadType(TaskParams):
             family = "x"
             a: list = param(help="a")
-    with pytest.raises(ValueError, match="a must lie in"):
+    with pytest.raises(ValueError, match="a must be a finite number in"):
         @task_params
         class BadDefault(TaskParams):
             family = "x"

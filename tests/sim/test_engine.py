@@ -246,7 +246,7 @@ def test_bad_tasks_name_the_problem(tmp_path):
     f = tmp_path / "bad.csv"
     with pytest.raises(ValueError, match="unknown sampler"):
         sim.collect([("nope", {"n": 3})], max_shots=10, save_resume_filepath=f)
-    with pytest.raises(ValueError, match="p must lie"):
+    with pytest.raises(ValueError, match="p must be a finite number in"):
         sim.collect([("repetition", {"n": 3, "p": 1.5})], max_shots=10, save_resume_filepath=f)
     with pytest.raises(ValueError, match="unknown parameter"):
         sim.collect([("repetition", {"n": 3, "p": 0.5, "q": 1})], max_shots=10,

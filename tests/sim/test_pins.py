@@ -45,8 +45,9 @@ def test_seeded_counts_unchanged(case):
                      seed=DATA["collect_seed"], workers=1, progress=False)[0]
     assert st.strong_id == case["strong_id"]
     assert (st.shots, st.errors) == (case["shots"], case["errors"])
-    assert Counter({k: v for k, v in st.custom_counts.items() if v}) == Counter(
-        case["custom_counts"])
+    # (the engine's own bookkeeping counts, "sim:...", came later and are not physics)
+    assert Counter({k: v for k, v in st.custom_counts.items()
+                    if v and not k.startswith("sim:")}) == Counter(case["custom_counts"])
 
 
 @pytest.mark.parametrize("case", DATA["simulate"], ids=lambda c: f"{c['network']}-{c['decoder']}")
