@@ -36,6 +36,23 @@ def _random_case(rng, C, L, M, steps, with_spont):
     return W, inputs, spont
 
 
+_PRESENT_ARGS = ("inputs", "spont", "drive", "gamma", "eps", "steps", "cap", "per_cluster",
+                 "plastic", "clamp", "stable", "prune", "seed", "step0", "n_syn", "p_rel")
+
+
+def _present(fn, W, L, **named):
+    """Call the kernel ``RK.present`` or its reference with named arguments (the long
+    positional signature is spelled out here only); returns (messages, winners, steps)."""
+    args = [named.pop(k) for k in _PRESENT_ARGS]
+    assert not named, named
+    if fn is not RK.present:
+        return fn(W, L, *args)
+    M, C = args[0].shape
+    out = (np.empty((M, C), np.int64), np.empty((M, C), np.int64), np.empty(M, np.int64))
+    fn(W, L, *args, *out)
+    return out
+
+
 @pytest.mark.parametrize("case", range(8))
 def test_kernel_matches_reference(case):
     rng = np.random.default_rng(100 + case)
@@ -50,12 +67,11 @@ def test_kernel_matches_reference(case):
     W, inputs, spont = _random_case(rng, C, L, M, steps, with_spont)
     Wk, Wr = W.copy(), W.copy()
     seed = np.uint64(12345 + case)
-    om, ow, os_ = (np.empty((M, C), np.int64), np.empty((M, C), np.int64),
-                   np.empty(M, np.int64))
-    args = (inputs, spont, 4.0, 1.0, 0.141, steps, cap, per_cluster, plastic, clamp, stable,
-            1e-4, seed, 17, n_syn, p_rel)
-    RK.present(Wk, L, *args, om, ow, os_)
-    rm, rw, rs = ref_present(Wr, L, *args)
+    named = dict(inputs=inputs, spont=spont, drive=4.0, gamma=1.0, eps=0.141, steps=steps,
+                 cap=cap, per_cluster=per_cluster, plastic=plastic, clamp=clamp,
+                 stable=stable, prune=1e-4, seed=seed, step0=17, n_syn=n_syn, p_rel=p_rel)
+    om, ow, os_ = _present(RK.present, Wk, L, **named)
+    rm, rw, rs = _present(ref_present, Wr, L, **named)
     np.testing.assert_array_equal(Wk, Wr)
     np.testing.assert_array_equal(om, rm)
     np.testing.assert_array_equal(ow, rw)
