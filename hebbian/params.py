@@ -59,7 +59,7 @@ __all__ = [
 MODELS: dict[str, type[MemoryParams]] = {}
 
 
-def register_model(cls: type[MemoryParams]) -> type[MemoryParams]:
+def register_model(cls: type[MemoryParams]) -> type[MemoryParams]:  # pragma: no mutate function
     """Register a model class under its ``model`` default (usable as a decorator).
 
     The class must be importable by worker processes (defined in a module).
@@ -152,15 +152,15 @@ class MemoryParams(TaskParams):
         raise NotImplementedError
 
 
-def _messages() -> Any:
+def _messages() -> Any:  # pragma: no mutate function
     return param(help="stored messages M", low=1)
 
 
-def _erased() -> Any:
+def _erased() -> Any:  # pragma: no mutate function
     return param(0, help="erased symbols per cue (clusters, units or bits)", low=0)
 
 
-def _queries() -> Any:
+def _queries() -> Any:  # pragma: no mutate function
     return param(10_000, help="queries drawn from each stored network (a new network "
                  "per this many shots)", low=1)
 

@@ -91,9 +91,11 @@ class _Meta:
     cli: bool
 
 
-def param(default: Any = MISSING, *, help: str, unit: str = "", low: float | None = None,
-          high: float | None = None, low_open: bool = False, choices: Any = None,
-          record: str = "always", cli: bool = True) -> Any:
+def param(  # pragma: no mutate function
+    default: Any = MISSING, *, help: str, unit: str = "", low: float | None = None,
+    high: float | None = None, low_open: bool = False, choices: Any = None,
+    record: str = "always", cli: bool = True,
+) -> Any:
     """Declare one task parameter (a dataclass field with its metadata).
 
     Parameters
@@ -247,7 +249,7 @@ def _int_or_none(x: float | None) -> int | None:
     return None if x is None else int(x)
 
 
-def _spec_type(hint: Any, owner: str, name: str) -> tuple[str, bool]:
+def _spec_type(hint: Any, owner: str, name: str) -> tuple[str, bool]:  # pragma: no mutate function
     args = typing.get_args(hint)
     nullable = False
     if args and type(None) in args:
@@ -389,7 +391,7 @@ class TaskParams:
         return []
 
 
-def _build_specs(cls: type) -> tuple[ParamSpec, ...]:
+def _build_specs(cls: type) -> tuple[ParamSpec, ...]:  # pragma: no mutate function
     if not dataclasses.is_dataclass(cls):
         raise TypeError(f"{cls.__name__} must be decorated with @sim.task_params")
     hints = typing.get_type_hints(cls)
@@ -407,7 +409,7 @@ def _build_specs(cls: type) -> tuple[ParamSpec, ...]:
     return specs_t
 
 
-def task_params(cls: type) -> type:
+def task_params(cls: type) -> type:  # pragma: no mutate function
     """Class decorator: make ``cls`` a frozen, keyword-only dataclass and check its
     declaration (every field made with :func:`param`, a ``family`` name, defaults that
     pass their own checks)."""
@@ -447,7 +449,7 @@ class DeclaredSampler(Sampler):
     params: ClassVar[type[TaskParams]]
     run: ClassVar[Callable[..., sinter.AnonTaskStats]]
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
+    def __init_subclass__(cls, **kwargs: Any) -> None:  # pragma: no mutate function
         super().__init_subclass__(**kwargs)
         if "params" in cls.__dict__ and not cls.__dict__.get("name"):
             cls.name = cls.params.family
