@@ -91,11 +91,13 @@ class ListAction(argparse.Action):
 
 
 def add_run_flags(parser: argparse.ArgumentParser, *, max_shots: int | None = None,
-                  shard: bool = True) -> None:
+                  shard: bool = True, required: bool = True) -> None:
     """The flags of every sweep: ``--max-shots --max-errors --seed --workers --shard
-    --out --no-progress`` (``max_shots``: a default, else the flag is required)."""
+    --out --no-progress`` (``max_shots``: a default, else the flag is required;
+    ``required=False``: the handler checks ``--max-shots``/``--out`` itself)."""
     g = parser.add_argument_group("running")
-    g.add_argument("--max-shots", type=int, required=max_shots is None, default=max_shots,
+    g.add_argument("--max-shots", type=int, required=required and max_shots is None,
+                   default=max_shots,
                    metavar="N", help="shots per task" + (
                        f" (default {max_shots})" if max_shots is not None else ""))
     g.add_argument("--max-errors", type=int, default=None, metavar="N",
@@ -109,12 +111,13 @@ def add_run_flags(parser: argparse.ArgumentParser, *, max_shots: int | None = No
         g.add_argument("--shard", default=None, metavar="K/N",
                        help="run only slice K of N of every task (a batch-array job); "
                             "`erasurelab combine` merges the N files")
-    add_output_flags(g, "sinter CSV result file (appended to; a rerun resumes)")
+    add_output_flags(g, "sinter CSV result file (appended to; a rerun resumes)",
+                     required=required)
 
 
-def add_output_flags(parser: Any, what: str) -> None:
+def add_output_flags(parser: Any, what: str, *, required: bool = True) -> None:
     """``--out`` (``what`` is its help) and ``--no-progress``, as every job has them."""
-    parser.add_argument("--out", required=True, metavar="FILE.csv", help=what)
+    parser.add_argument("--out", required=required, metavar="FILE.csv", help=what)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 
 
@@ -262,7 +265,7 @@ def _parser(domain: str | None = None) -> argparse.ArgumentParser:
     )
     c.add_argument("--list-params", action="store_true",
                    help="print the sampler's declared parameters and exit")
-    add_run_flags(c)
+    add_run_flags(c, required=False)  # (not needed with --list-params)
 
     pl = sub.add_parser("plot", help="plot error rate vs a parameter from CSV files")
     pl.add_argument("files", nargs="+")
@@ -300,6 +303,10 @@ def _cmd_collect(a: argparse.Namespace) -> int | Callable[[], int]:
 
     if a.list_params:
         return _list_params(a.sampler)
+    missing = [f for f, v in (("--max-shots", a.max_shots), ("--out", a.out)) if v is None]
+    if missing:
+        raise UsageError(f"erasurelab collect: error: the following arguments are required: "
+                         f"{', '.join(missing)}")
     grid = {}
     for text in a.param:
         name, values = parse_param(text)

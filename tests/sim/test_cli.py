@@ -140,14 +140,15 @@ def test_a_crash_while_sampling_exits_1_with_its_traceback(tmp_path, capsys):
 
 
 def test_list_params_and_version(capsys):
-    assert main(["collect", "--sampler", "fbqc", "--list-params", "--max-shots", "1",
-                 "--out", "never.csv"]) == 0
+    assert main(["collect", "--sampler", "fbqc", "--list-params"]) == 0
     out = capsys.readouterr().out
     assert "p_erasure: erasure probability of every fusion outcome" in out
     assert "errors: which failure counts" in out
     assert main(["--version"]) == 0
     assert capsys.readouterr().out.startswith("erasurelab ")
     assert sim.__version__ and sim.__version__ != "0+unknown"
+    assert main(["collect", "--sampler", "repetition", "--param", "n=3"]) == 2
+    assert "required: --max-shots, --out" in capsys.readouterr().err
 
 
 def test_every_flag_of_every_command_has_help():
