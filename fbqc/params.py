@@ -127,7 +127,7 @@ class FusionParams(TaskParams):
         return int(max(16, min(4096, (1 << 21) // per)))
 
     @classmethod
-    def examples(cls) -> list[FusionParams]:
+    def examples(cls) -> list[FusionParams]:  # pragma: no mutate block
         return [cls(network="6ring", L=3, p_erasure=0.1, p_pauli=0.01),
                 cls(network="6ring", L=3, p_erasure=0.1, decoder="erasure-ml")]
 
@@ -180,5 +180,5 @@ class OpticsParams(TaskParams):
         return int(max(16, min(2048, (1 << 21) // per)))
 
     @classmethod
-    def examples(cls) -> list[OpticsParams]:
+    def examples(cls) -> list[OpticsParams]:  # pragma: no mutate block
         return [cls(L=3, fusion_failure=0.2), cls(L=3, fusion_failure=0.2, decoder="uf")]

@@ -112,7 +112,7 @@ def erasure_ml(graph: SyndromeGraph, erased: np.ndarray, rng: np.random.Generato
 class _DecoderCache:
     """``make_decoder(name, graph)``, built once per (decoder, graph) and process."""
 
-    def __init__(self, size: int = 32):
+    def __init__(self, size: int = 32):  # pragma: no mutate
         self.size = size
         self._items: dict[tuple[str, int], tuple[SyndromeGraph, Any]] = {}
 
@@ -143,7 +143,7 @@ def as_network(network: str | FusionNetwork, L: int | None = None) -> FusionNetw
         raise ValueError(f"L: a network given by name ({network!r}) needs L=")
     key = (network, check_int("L", L))
     if key not in _NETWORKS:
-        if len(_NETWORKS) >= 8:
+        if len(_NETWORKS) >= 8:  # pragma: no mutate
             _NETWORKS.pop(next(iter(_NETWORKS)))
         _NETWORKS[key] = FusionNetwork(network, key[1])
     return _NETWORKS[key]
@@ -269,7 +269,7 @@ _TASK_CACHE: dict[Any, Any] = {}
 def _cached(key: Any, build: Any) -> Any:
     hit = _TASK_CACHE.get(key)
     if hit is None:
-        if len(_TASK_CACHE) >= 16:
+        if len(_TASK_CACHE) >= 16:  # pragma: no mutate
             _TASK_CACHE.pop(next(iter(_TASK_CACHE)))
         hit = _TASK_CACHE[key] = build()
     return hit

@@ -59,7 +59,7 @@ __all__ = [
 MODELS: dict[str, type[MemoryParams]] = {}
 
 
-def register_model(cls: type[MemoryParams]) -> type[MemoryParams]:  # pragma: no mutate function
+def register_model(cls: type[MemoryParams]) -> type[MemoryParams]:  # pragma: no mutate block
     """Register a model class under its ``model`` default (usable as a decorator).
 
     The class must be importable by worker processes (defined in a module).
@@ -124,7 +124,7 @@ class MemoryParams(TaskParams):
         return out
 
     @classmethod
-    def examples(cls) -> list[TaskParams]:
+    def examples(cls) -> list[TaskParams]:  # pragma: no mutate block
         if cls is MemoryParams:
             return [e for model in MODELS.values() for e in model.examples()]
         return []
@@ -152,15 +152,15 @@ class MemoryParams(TaskParams):
         raise NotImplementedError
 
 
-def _messages() -> Any:  # pragma: no mutate function
+def _messages() -> Any:  # pragma: no mutate block
     return param(help="stored messages M", low=1)
 
 
-def _erased() -> Any:  # pragma: no mutate function
+def _erased() -> Any:  # pragma: no mutate block
     return param(0, help="erased symbols per cue (clusters, units or bits)", low=0)
 
 
-def _queries() -> Any:  # pragma: no mutate function
+def _queries() -> Any:  # pragma: no mutate block
     return param(10_000, help="queries drawn from each stored network (a new network "
                  "per this many shots)", low=1)
 
@@ -206,7 +206,7 @@ class CliqueParams(MemoryParams):
         return f"{self.model}-{self.rule}-{self.filter}"
 
     @classmethod
-    def examples(cls) -> list[MemoryParams]:
+    def examples(cls) -> list[MemoryParams]:  # pragma: no mutate block
         base = dict(clusters=4, neurons=70, messages=50, erased=2, queries_per_network=4)
         return [cls(**base), cls(**dict(base, rule="som", iterations=3)),
                 cls(**dict(base, erased=1, inserted=1, iterations=2)),
@@ -276,7 +276,7 @@ class SparseParams(CliqueParams):
         return super().decoder_label() + ("-guided" if self.guided else "")
 
     @classmethod
-    def examples(cls) -> list[MemoryParams]:
+    def examples(cls) -> list[MemoryParams]:  # pragma: no mutate block
         return [cls(clusters=8, neurons=16, active=3, messages=20, erased=1,
                     queries_per_network=4, guided=True, iterations=2)]
 
@@ -321,7 +321,7 @@ class WillshawParams(MemoryParams):
         return "willshaw"
 
     @classmethod
-    def examples(cls) -> list[MemoryParams]:
+    def examples(cls) -> list[MemoryParams]:  # pragma: no mutate block
         return [cls(neurons=128, active=4, messages=5, erased=2, queries_per_network=4)]
 
     def build(self, rng: np.random.Generator) -> tuple[Any, np.ndarray]:
@@ -420,7 +420,7 @@ class RecurrentParams(CliqueParams):
         return super().decoder_label()
 
     @classmethod
-    def examples(cls) -> list[MemoryParams]:
+    def examples(cls) -> list[MemoryParams]:  # pragma: no mutate block
         return []
 
     def build(self, rng: np.random.Generator) -> tuple[Any, np.ndarray]:

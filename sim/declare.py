@@ -91,11 +91,11 @@ class _Meta:
     cli: bool
 
 
-def param(  # pragma: no mutate function
+def param(
     default: Any = MISSING, *, help: str, unit: str = "", low: float | None = None,
     high: float | None = None, low_open: bool = False, choices: Any = None,
     record: str = "always", cli: bool = True,
-) -> Any:
+) -> Any:  # pragma: no mutate block
     """Declare one task parameter (a dataclass field with its metadata).
 
     Parameters
@@ -249,7 +249,7 @@ def _int_or_none(x: float | None) -> int | None:
     return None if x is None else int(x)
 
 
-def _spec_type(hint: Any, owner: str, name: str) -> tuple[str, bool]:  # pragma: no mutate function
+def _spec_type(hint: Any, owner: str, name: str) -> tuple[str, bool]:  # pragma: no mutate block
     args = typing.get_args(hint)
     nullable = False
     if args and type(None) in args:
@@ -386,12 +386,12 @@ class TaskParams:
         return None
 
     @classmethod
-    def examples(cls) -> list[TaskParams]:
+    def examples(cls) -> list[TaskParams]:  # pragma: no mutate block
         """Small instances: run by :meth:`DeclaredSampler.warm` (and by the tests)."""
         return []
 
 
-def _build_specs(cls: type) -> tuple[ParamSpec, ...]:  # pragma: no mutate function
+def _build_specs(cls: type) -> tuple[ParamSpec, ...]:  # pragma: no mutate block
     if not dataclasses.is_dataclass(cls):
         raise TypeError(f"{cls.__name__} must be decorated with @sim.task_params")
     hints = typing.get_type_hints(cls)
@@ -409,7 +409,7 @@ def _build_specs(cls: type) -> tuple[ParamSpec, ...]:  # pragma: no mutate funct
     return specs_t
 
 
-def task_params(cls: type) -> type:  # pragma: no mutate function
+def task_params(cls: type) -> type:  # pragma: no mutate block
     """Class decorator: make ``cls`` a frozen, keyword-only dataclass and check its
     declaration (every field made with :func:`param`, a ``family`` name, defaults that
     pass their own checks)."""
@@ -449,7 +449,7 @@ class DeclaredSampler(Sampler):
     params: ClassVar[type[TaskParams]]
     run: ClassVar[Callable[..., sinter.AnonTaskStats]]
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:  # pragma: no mutate function
+    def __init_subclass__(cls, **kwargs: Any) -> None:  # pragma: no mutate block
         super().__init_subclass__(**kwargs)
         if "params" in cls.__dict__ and not cls.__dict__.get("name"):
             cls.name = cls.params.family
@@ -465,7 +465,7 @@ class DeclaredSampler(Sampler):
         key = canonical_json(dict(params))
         hit = self._parsed.get(key)
         if hit is None:
-            if len(self._parsed) > 256:
+            if len(self._parsed) > 256:  # pragma: no mutate
                 self._parsed.clear()
             hit = self._parsed[key] = self.params.from_json(params)
         return hit

@@ -57,8 +57,11 @@ def test_networks_by_name_need_L_and_objects_give_theirs():
         as_network("6ring")
     with pytest.raises(TypeError, match="network"):
         as_network(3, 3)
-    with pytest.raises(TypeError, match="model"):
+    with pytest.raises(TypeError, match="LinearOptics, got float"):
         fbqc.simulate(net, 0.1, shots=1)
+    with pytest.raises(ValueError, match="heralds"):  # the model's erasure reaches the check
+        fbqc.simulate(net, fbqc.HardwareAgnostic(0.1, 0.0), decoder="mwpm-correlated",
+                      shots=1, backend="stim")
 
 
 def test_errors_choice_is_explicit_recorded_and_the_same_on_every_path():
@@ -141,4 +144,6 @@ def test_chunk_sizes_follow_the_task():
     assert FusionParams(network="6ring", L=16, decoder="mwpm").chunk_shots() == 21
     assert FusionParams(network="6ring", L=64, decoder="mwpm").chunk_shots() == 16
     assert OpticsParams(L=4).chunk_shots() == 2048
+    assert OpticsParams(L=8).chunk_shots() == (1 << 21) // (6 * 512) == 682
     assert OpticsParams(L=8, encoding="shor22").chunk_shots() == (1 << 21) // (6 * 512 * 4)
+    assert OpticsParams(L=48, encoding="shor22").chunk_shots() == 16  # the floor

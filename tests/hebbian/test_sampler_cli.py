@@ -161,6 +161,16 @@ def test_validate_names_the_bad_parameter(bad, name):
     with pytest.raises(ValueError, match="active"):
         MemorySampler().validate({"model": "sparse", "clusters": 4, "neurons": 8, "active": 5,
                                   "messages": 10})
+    hop = {"model": "hopfield", "neurons": 16, "messages": 2}
+    assert MemorySampler().validate(dict(hop, erased=15))["erased"] == 15
+    with pytest.raises(ValueError, match="erased must be < neurons=16, got 16"):
+        MemorySampler().validate(dict(hop, erased=16))
+    wil = {"model": "willshaw", "neurons": 16, "active": 4, "messages": 2}
+    assert MemorySampler().validate(dict(wil, erased=3))["erased"] == 3
+    with pytest.raises(ValueError, match="erased must be < active=4, got 4"):
+        MemorySampler().validate(dict(wil, erased=4))
+    with pytest.raises(ValueError, match="active must be <= neurons=16, got 17"):
+        MemorySampler().validate(dict(wil, active=17))
 
 
 def test_theory_curve_for_rows():

@@ -149,6 +149,13 @@ def test_list_params_and_version(capsys):
     assert sim.__version__ and sim.__version__ != "0+unknown"
     assert main(["collect", "--sampler", "repetition", "--param", "n=3"]) == 2
     assert "required: --max-shots, --out" in capsys.readouterr().err
+    # a declared parameter without a default is a required flag (not for a family of
+    # models, whose flags are the union of several models' parameters)
+    assert main(["fbqc", "sweep", "--max-shots", "1", "--out", "never.csv"]) == 2
+    assert "required: --network, --L" in capsys.readouterr().err
+    assert main(["hebbian", "sweep", "--out", "never.csv"]) == 2
+    assert "missing required parameter(s) ['clusters', 'neurons', 'messages']" in (
+        capsys.readouterr().err)
 
 
 def test_every_flag_of_every_command_has_help():
