@@ -65,7 +65,14 @@ import numpy as np
 import sinter
 
 from .sampler import ChunkContext, Sampler, canonical, canonical_json
-from .validate import check_bool, check_choice, check_float, check_int, check_probability
+from .validate import (
+    _range_text,
+    check_bool,
+    check_choice,
+    check_float,
+    check_int,
+    check_probability,
+)
 
 __all__ = [
     "DeclaredSampler",
@@ -77,18 +84,6 @@ __all__ = [
 
 _RECORD = ("always", "non_default")
 _TYPES = {int: "int", float: "float", bool: "bool", str: "str"}
-
-
-@dataclass(frozen=True)
-class _Meta:
-    help: str
-    unit: str
-    low: float | None
-    high: float | None
-    low_open: bool
-    choices: tuple | None
-    record: str
-    cli: bool
 
 
 def param(
@@ -124,8 +119,9 @@ def param(
         raise ValueError("param: a parameter recorded only when not default needs a default")
     if unit == "probability":
         low, high = 0.0, 1.0
-    meta = _Meta(help.strip(), unit, low, high, bool(low_open),
-                 None if choices is None else tuple(choices), record, bool(cli))
+    # name, type and default are filled in from the dataclass field by @task_params
+    meta = ParamSpec("", "", False, default, help.strip(), unit, low, high, bool(low_open),
+                     None if choices is None else tuple(choices), record, bool(cli))
     return dataclasses.field(default=default, metadata={"sim": meta})
 
 
@@ -162,9 +158,8 @@ class ParamSpec:
         elif self.unit == "probability":
             text = "probability in [0, 1]"
         elif self.low is not None or self.high is not None:
-            text = f"{self.type} " + describe_range(self.low, self.high,
-                                                    integer=self.type == "int",
-                                                    low_open=self.low_open)
+            text = f"{self.type} " + _range_text(_num(self.low), _num(self.high),
+                                                 self.low_open)
         else:
             text = self.type
         return text + (" or none" if self.nullable else "")
@@ -222,31 +217,17 @@ def _as_bool(value: Any) -> Any:
     return value
 
 
-def describe_range(low: float | None, high: float | None, *, integer: bool = False,
-                   low_open: bool = False) -> str:
-    """``"[0, 1]"``, ``">= 3"``, ``"> 0"``: an allowed range in words.
-
-    >>> describe_range(0, 1), describe_range(3, None, integer=True)
-    ('[0, 1]', '>= 3')
-    """
-    def fmt(x: float) -> str:
-        return str(int(x)) if integer or float(x).is_integer() else repr(float(x))
-
-    if low is not None and high is not None:
-        return f"{'(' if low_open else '['}{fmt(low)}, {fmt(high)}]"
-    if low is not None:
-        return f"{'>' if low_open else '>='} {fmt(low)}"
-    if high is not None:
-        return f"<= {fmt(high)}"
-    return "any value"
-
-
 def _show(v: Any) -> str:
     return "none" if v is None else str(v).lower() if isinstance(v, bool) else str(v)
 
 
 def _int_or_none(x: float | None) -> int | None:
     return None if x is None else int(x)
+
+
+def _num(x: float | None) -> float | int | None:
+    """``3`` for ``3.0``: bounds as the messages write them."""
+    return int(x) if x is not None and float(x).is_integer() else x
 
 
 def _spec_type(hint: Any, owner: str, name: str) -> tuple[str, bool]:  # pragma: no mutate block
@@ -401,9 +382,8 @@ def _build_specs(cls: type) -> tuple[ParamSpec, ...]:  # pragma: no mutate block
         if meta is None:
             raise TypeError(f"{cls.__name__}.{f.name}: declare it with sim.param(...)")
         kind, nullable = _spec_type(hints[f.name], cls.__name__, f.name)
-        specs.append(ParamSpec(f.name, kind, nullable, f.default, meta.help, meta.unit,
-                               meta.low, meta.high, meta.low_open, meta.choices, meta.record,
-                               meta.cli))
+        specs.append(dataclasses.replace(meta, name=f.name, type=kind, nullable=nullable,
+                                         default=f.default))
     specs_t = tuple(specs)
     cls._specs = specs_t
     return specs_t

@@ -135,7 +135,7 @@ def test_the_derived_sampler_validates_labels_and_runs():
 
 def test_spec_help_names_unit_range_default_and_recording():
     specs = {s.name: s for s in CoinParams.specs()}
-    assert specs["flips"].describe() == "flips per shot; int [1, 64]; required"
+    assert specs["flips"].describe() == "flips per shot; int in [1, 64]; required"
     assert specs["p"].describe() == "probability of heads; probability in [0, 1]; default: 0.5"
     assert "recorded only when not default" in specs["fair"].describe()
     assert specs["cap"].allowed() == "int >= 0 or none"
