@@ -88,16 +88,17 @@ def tally(mistakes: np.ndarray, errors: str, counts: Counter) -> int:
 
 
 def erasure_ml(graph: SyndromeGraph, erased: np.ndarray, rng: np.random.Generator,
-               windings: Counter | None = None, offset: int = 0) -> np.ndarray:
+               windings: Counter | None = None, *, offset: int) -> np.ndarray:
     """Maximum-likelihood membrane failures (S, 3) of erased edges ``erased`` (S, n_edges).
 
     A uniformly random element of the span of the erased windings fails (a fair coin
     per basis vector); with ``windings``, shots whose erased set winds across membrane
-    ``d`` are counted as ``winding:<MEMBRANE_NAMES[offset + d]>``.
+    ``d`` are counted as ``winding:<MEMBRANE_NAMES[offset + d]>`` (``offset``: 0 for the
+    primal graph, 3 for the dual).
     """
     S = erased.shape[0]
     basis, rank = erasure_windings(graph, erased)
-    coins = rng.integers(0, 2, size=(S, 3))
+    coins = rng.integers(2, size=(S, 3))
     coins[np.arange(3)[None, :] >= rank[:, None]] = 0
     vec = np.bitwise_xor.reduce(coins * basis, axis=1)
     if windings is not None:
@@ -159,7 +160,7 @@ def _direct_batch(net: FusionNetwork, model: Model, shots: int) -> int:
 def _direct_mistakes(net: FusionNetwork, model: Model, decoder: str, S: int,
                      rng: np.random.Generator, counts: Counter) -> np.ndarray:
     """(S, 6) membrane failures of ``S`` shots sampled on the syndrome graphs."""
-    mistakes = np.zeros((S, 6), np.uint8)
+    mistakes = np.zeros((S, 2, 3), np.uint8)  # (shot, graph, membrane)
     optics = isinstance(model, LinearOptics)
     outcome_erased = model.sample(net, S, rng) if optics else None
     for g, graph in enumerate(net.graphs):
@@ -168,8 +169,8 @@ def _direct_mistakes(net: FusionNetwork, model: Model, decoder: str, S: int,
         elif decoder == "erasure-ml":  # flips are irrelevant: ML only sees the erasure
             erased = bernoulli(rng, (S, graph.n_edges), model.edge_probabilities(graph)[0])
         if decoder == "erasure-ml":
-            mistakes[:, 3 * g:3 * g + 3] = erasure_ml(
-                graph, erased, rng, None if optics else counts, 3 * g)
+            mistakes[:, g] = erasure_ml(graph, erased, rng, None if optics else counts,
+                                        offset=3 * g)
             continue
         if optics:  # an erased outcome takes a random value
             flips = erased & (rng.random(erased.shape) < 0.5)
@@ -177,8 +178,8 @@ def _direct_mistakes(net: FusionNetwork, model: Model, decoder: str, S: int,
             erased, flips = model.sample(graph, S, rng)
         truth = graph.membrane_parity(flips)
         pred = DECODER_CACHE.get(decoder, graph).decode_batch(graph.syndrome(flips), erased)
-        mistakes[:, 3 * g:3 * g + 3] = pred ^ truth
-    return mistakes
+        mistakes[:, g] = pred ^ truth
+    return mistakes.reshape(S, 6)
 
 
 def _run_direct(net: FusionNetwork, model: Model, decoder: str, errors: str, shots: int,
@@ -289,14 +290,13 @@ def run_task(params: FusionParams | OpticsParams, shots: int, rng: np.random.Gen
     """
     net = as_network(params.network, params.L)
     if isinstance(params, OpticsParams):
-        model = _cached(("model", params), lambda: params.model(net))
+        model = _cached((LinearOptics, params), lambda: params.model(net))
     else:
         model = params.model()
-    backend = getattr(params, "backend", "direct")
-    if backend == "stim":
+    if getattr(params, "backend", None) == "stim":
         from .stim_backend import StimSimulator
 
-        stim_sim = _cached(("stim", params), lambda: StimSimulator(
+        stim_sim = _cached((StimSimulator, params), lambda: StimSimulator(
             net, model, decoder=params.decoder, p_state=params.p_state))
         n_err, counts = stim_sim.run(shots, rng, errors=params.errors)
     else:

@@ -113,9 +113,10 @@ class MemoryParams(TaskParams):
         out = []
         for pname, pairs in by_name.items():
             spec = pairs[0][1]
-            if pname == "model":
-                spec = replace(spec, choices=tuple(MODELS), default="clique")
-            elif len(pairs) < len(MODELS):
+            if pname == "model":  # the discriminator: every model, default clique
+                out.append(replace(spec, choices=tuple(MODELS), default="clique"))
+                continue
+            if len(pairs) < len(MODELS):
                 models = ", ".join(m for m, _ in pairs)
                 spec = replace(spec, help=f"{spec.help} [{models}]")
             if len({repr(s.default) for _, s in pairs}) > 1:

@@ -126,7 +126,7 @@ def simulate(params: MemoryParams | Mapping[str, Any] | None = None, *, shots: i
     shots = check_int("shots", shots, low=0)
     rng = np.random.default_rng(seed)
     t0 = time.perf_counter()
-    st = run_task(p, shots, rng) if shots else sinter.AnonTaskStats()
+    st = run_task(p, shots, rng)
     return SimulationResult.from_anon_stats(st, errors_counted="message",
                                             seconds=time.perf_counter() - t0)
 

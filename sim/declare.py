@@ -158,8 +158,7 @@ class ParamSpec:
         elif self.unit == "probability":
             text = "probability in [0, 1]"
         elif self.low is not None or self.high is not None:
-            text = f"{self.type} " + _range_text(_num(self.low), _num(self.high),
-                                                 self.low_open)
+            text = f"{self.type} " + _range_text(self.low, self.high, self.low_open)
         else:
             text = self.type
         return text + (" or none" if self.nullable else "")
@@ -223,11 +222,6 @@ def _show(v: Any) -> str:
 
 def _int_or_none(x: float | None) -> int | None:
     return None if x is None else int(x)
-
-
-def _num(x: float | None) -> float | int | None:
-    """``3`` for ``3.0``: bounds as the messages write them."""
-    return int(x) if x is not None and float(x).is_integer() else x
 
 
 def _spec_type(hint: Any, owner: str, name: str) -> tuple[str, bool]:  # pragma: no mutate block

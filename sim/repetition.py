@@ -27,8 +27,7 @@ def exact_error_rate(n: int, p: float) -> float:
     >>> round(exact_error_rate(3, 0.1), 6)
     0.028
     """
-    params = RepetitionParams(n=n, p=p)
-    return float(binom.sf(params.n // 2, params.n, params.p))
+    return RepetitionParams(n=n, p=p).theory()
 
 
 @task_params

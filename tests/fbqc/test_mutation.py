@@ -3,6 +3,7 @@ networks, the errors choice), so a mutation of any of them fails here."""
 
 from __future__ import annotations
 
+import importlib
 from collections import Counter
 
 import numpy as np
@@ -38,7 +39,7 @@ def test_erasure_ml_fails_only_on_windings_and_counts_them():
     rng = np.random.default_rng(0)
     none = np.zeros((50, g.n_edges), bool)
     w = Counter()
-    assert not erasure_ml(g, none, rng, w).any() and not w
+    assert not erasure_ml(g, none, rng, w, offset=0).any() and not w
     every = np.ones((400, g.n_edges), bool)  # everything erased: all 3 windings in the span
     w = Counter()
     bits = erasure_ml(g, every, rng, w, offset=3)
@@ -147,3 +148,109 @@ def test_chunk_sizes_follow_the_task():
     assert OpticsParams(L=8).chunk_shots() == (1 << 21) // (6 * 512) == 682
     assert OpticsParams(L=8, encoding="shor22").chunk_shots() == (1 << 21) // (6 * 512 * 4)
     assert OpticsParams(L=48, encoding="shor22").chunk_shots() == 16  # the floor
+
+
+def test_erasure_ml_reads_only_the_first_rank_basis_rows(monkeypatch):
+    """erasure_windings promises only the first ``rank`` rows: rows beyond may hold
+    anything, and neither the failures nor the winding counts may read them."""
+    fs = importlib.import_module("fbqc.simulate")  # (fbqc.simulate is the function)
+
+    g = FusionNetwork("6ring", 3).primal
+    S = 400
+
+    def fake(graph, erased):
+        basis = np.full((S, 3), 7, np.int64)  # garbage everywhere ...
+        basis[:, 0] = 1                       # ... but row 0: a primal-x winding
+        return basis, np.ones(S, np.int64)    # rank 1
+
+    monkeypatch.setattr(fs, "erasure_windings", fake)
+    w = Counter()
+    bits = erasure_ml(g, np.zeros((S, g.n_edges), bool), np.random.default_rng(1), w,
+                      offset=0)
+    assert w == Counter({"winding:primal-x": S})
+    assert not bits[:, 1:].any() and 0.4 < bits[:, 0].mean() < 0.6
+    erasure_ml(g, np.zeros((S, g.n_edges), bool), np.random.default_rng(2), w, offset=0)
+    assert w == Counter({"winding:primal-x": 2 * S})  # counts add up over calls
+
+
+def test_decoders_are_built_once_per_graph():
+    from fbqc.simulate import DECODER_CACHE
+
+    a, b = FusionNetwork("6ring", 3), FusionNetwork("6ring", 3)
+    d = DECODER_CACHE.get("uf", a.primal)
+    assert DECODER_CACHE.get("uf", a.primal) is d
+    assert DECODER_CACHE.get("uf", b.primal) is not d  # another graph, another decoder
+    assert DECODER_CACHE.get("mwpm", a.primal) is not d
+    for _ in range(DECODER_CACHE.size):  # evicted once the cache is full
+        DECODER_CACHE.get("uf", FusionNetwork("6ring", 3).dual)
+    assert DECODER_CACHE.get("uf", a.primal) is not d
+
+
+def test_batches_cover_the_shots_exactly():
+    """More shots than one batch: every shot is drawn once.  With every outcome erased
+    every shot winds across all six membranes, so the winding counts equal the shots."""
+    from fbqc.simulate import _direct_batch
+
+    net = FusionNetwork("6ring", 4)
+    ha = fbqc.HardwareAgnostic(1.0, 0.0)
+    batch = _direct_batch(net, ha, 10**9)
+    assert batch == (1 << 22) // max(g.n_edges for g in net.graphs)
+    assert _direct_batch(net, ha, 20) == 20 and _direct_batch(net, ha, 3) == 16
+    lo = fbqc.LinearOptics(0.0, 0.5)
+    assert _direct_batch(net, lo, 5) == (1 << 22) // net.n_fusions
+    assert _direct_batch(net, fbqc.LinearOptics(0.0, 0.5, encoding="shor22"), 5) == (
+        (1 << 22) // (4 * net.n_fusions))
+    n = 2 * batch + 123
+    r = fbqc.simulate(net, ha, decoder="erasure-ml", shots=n, seed=3)
+    assert r.shots == n and set(r.custom_counts[f"winding:{m}"] for m in (
+        "primal-x", "primal-y", "primal-z", "dual-x", "dual-y", "dual-z")) == {n}
+    lo_b = _direct_batch(net, lo, 10**9)
+    r = fbqc.simulate(net, lo, decoder="uf", shots=lo_b + 5, seed=3)
+    assert r.shots == lo_b + 5 and r.errors <= r.shots
+
+
+def test_simulate_arguments_and_timing():
+    net = FusionNetwork("6ring", 3)
+    ha = fbqc.HardwareAgnostic(0.1, 0.0)
+    z = fbqc.simulate(net, ha, shots=0, seed=1)
+    assert (z.shots, z.errors, z.custom_counts) == (0, 0, Counter())
+    with pytest.raises(ValueError, match=r"^shots must be an integer >= 0, got -1"):
+        fbqc.simulate(net, ha, shots=-1)
+    r = fbqc.simulate(net, ha, shots=50, seed=1)
+    assert 0 < r.seconds < 60
+    # a random basis on the stim backend is frozen from the seed: reproducible
+    lo = fbqc.LinearOptics(0.0, 0.4, basis="random")
+    a = fbqc.simulate(net, lo, shots=200, seed=5, backend="stim", decoder="erasure-mwpm")
+    b = fbqc.simulate(net, lo, shots=200, seed=5, backend="stim", decoder="erasure-mwpm")
+    assert (a.errors, a.custom_counts) == (b.errors, b.custom_counts)
+
+
+def test_tasks_reuse_their_models_and_circuits():
+    fs = importlib.import_module("fbqc.simulate")  # (fbqc.simulate is the function)
+
+    p = OpticsParams(L=3, basis="UR,UR", encoding="shor22", fusion_failure=0.2)
+    run_task(p, 4, np.random.default_rng(0))
+    model = fs._TASK_CACHE[(fbqc.LinearOptics, p)]
+    run_task(p, 4, np.random.default_rng(1))
+    assert fs._TASK_CACHE[(fbqc.LinearOptics, p)] is model
+    assert model.basis.shape == (FusionNetwork("6ring", 3).n_fusions, 4)
+    q = FusionParams(network="6ring", L=3, p_erasure=0.1, backend="stim")
+    st = run_task(q, 8, np.random.default_rng(0))
+    assert st.shots == 8 and fs._TASK_CACHE[(fbqc.StimSimulator, q)].decoder == "uf"
+
+
+def test_optics_params_normalise_and_refuse():
+    assert OpticsParams(L=3, encoding=None).encoding == "none"
+    assert OpticsParams(L=3, encoding=None).to_json()["encoding"] == "none"
+    for pattern in ("UR,UR", "UU,RR", "UR,RR"):
+        with pytest.raises(ValueError, match=f"basis '{pattern}' needs encoding 'shor22'"):
+            OpticsParams(L=3, basis=pattern)
+        OpticsParams(L=3, basis=pattern, encoding="shor22")
+    net = FusionNetwork("6ring", 3)
+    lo = OpticsParams(L=3, photons_per_fusion=2, loss_per_photon=0.1).model(net)
+    assert lo.photons_per_fusion == 2 and lo.loss_per_fusion == pytest.approx(0.19)
+    with pytest.raises(ValueError, match="heralds"):
+        FusionParams(network="6ring", L=3, p_erasure=0.01, decoder="mwpm-correlated",
+                     backend="stim")
+    FusionParams(network="6ring", L=3, p_pauli=0.01, decoder="mwpm-correlated",
+                 backend="stim")  # no erasure: fine

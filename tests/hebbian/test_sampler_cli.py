@@ -199,3 +199,75 @@ def test_cli_sweep_writes_csv_and_bad_input_writes_nothing(tmp_path, capsys):
     assert main(["theory", "--clusters", "8", "--neurons", "256", "--messages", "3000",
                  "--erased", "4", "--capacity", "0.01"]) == 0
     assert "M*=" in capsys.readouterr().out
+
+
+def test_hopfield_query_matches_a_direct_recall():
+    """The sampler's Hopfield query is: erase `erased` random bits, recall with the
+    task's iterations, count patterns with any wrong bit."""
+    from hebbian import Hopfield
+    from hebbian.params import HopfieldParams
+
+    rng = np.random.default_rng(3)
+    net = Hopfield(64)
+    pats = net.random_patterns(9, rng)
+    net.store(pats)
+    for iterations in (1, None):
+        p = HopfieldParams(neurons=64, messages=9, erased=20, iterations=iterations)
+        got = p.query(net, pats, 300, np.random.default_rng(7))
+        r = np.random.default_rng(7)  # the same draws, by hand
+        target = pats[r.integers(0, len(pats), 300)]
+        cues = target.copy()
+        er = np.argsort(r.random(cues.shape), axis=1)[:, :20]
+        np.put_along_axis(cues, er, 0, axis=1)
+        diff = (net.recall(cues, iterations=iterations).state != target).sum(axis=1)
+        assert got == (int((diff > 0).sum()), 0, int(diff.sum()), 0)
+        assert 0 < got[0] < 300
+    # an empty memory keeps the cue: every erased bit stays 0, so every query fails
+    # by exactly one bit per erased symbol
+    e = HopfieldParams(neurons=16, messages=1, erased=1).query(
+        Hopfield(16), Hopfield(16).random_patterns(2, rng), 10, rng)
+    assert e == (10, 0, 10, 0)
+
+
+def test_recurrent_build_passes_every_parameter():
+    from hebbian.params import RecurrentParams
+
+    p = RecurrentParams(clusters=4, neurons=8, messages=5, steps=7, p_erase=0.1,
+                        p_insert=0.05, p_spont=0.02, rounds=2, threshold=0.5,
+                        plastic_recall=True, recall="recurrent", max_steps=9, stable=4)
+    net, msgs = p.build(np.random.default_rng(0))
+    h = net.hebbian
+    assert (h.steps, h.p_erase, h.p_insert, h.p_spont, h.plastic_recall) == (
+        7, 0.1, 0.05, 0.02, True)
+    assert h.presentations == 2 * 5  # rounds
+    assert (net.max_steps, net.stable, net.recurrent_recall) == (9, 4, True)
+    assert msgs.shape == (5, 4) and msgs.max() < 8
+    q = p.replace(recall="clique", plastic_recall=False, threshold=0.3)
+    net2, _ = q.build(np.random.default_rng(0))
+    assert np.array_equal(net2.adjacency(), net2.hebbian.adjacency(0.3))
+    # the clique recall of a learned network takes the task's options, rng included
+    t = q.replace(tie="random", erased=1, queries_per_network=50)
+    st = MemorySampler().sample(t, 50, np.random.default_rng(1))
+    assert st.shots == 50
+
+
+def test_model_flag_lists_every_model():
+    from hebbian.params import MemoryParams
+
+    specs = {s.name: s for s in MemoryParams.cli_specs()}
+    assert specs["model"].choices == tuple(MODELS) and specs["model"].default == "clique"
+    assert specs["model"].help == "memory model"
+    assert "[clique, sparse, recurrent]" in specs["inserted"].help
+    assert "default depends on the model" in specs["iterations"].help
+
+
+def test_simulate_checks_its_arguments():
+    p = dict(BASE, messages=100)
+    z = hebbian.simulate(p, shots=0, seed=1)
+    assert (z.shots, z.errors) == (0, 0)
+    r = hebbian.simulate(p, shots=100, seed=1)
+    assert 0 < r.seconds < 60
+    with pytest.raises(ValueError, match=r"^shots must be an integer >= 0, got -1"):
+        hebbian.simulate(p, shots=-1)
+    with pytest.raises(TypeError, match=r"^simulate: give the parameters either as params"):
+        hebbian.simulate(p, shots=1, erased=1)

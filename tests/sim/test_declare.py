@@ -158,3 +158,13 @@ def test_every_registered_sampler_is_declared_with_help_and_examples(name, path)
         a = inst.sample(ex, 8, np.random.default_rng(1))
         b = inst.sample(again, 8, np.random.default_rng(1))
         assert a == b and a.shots == 8
+
+
+def test_canonical_json_and_theory_of_a_declared_family():
+    from sim.repetition import RepetitionParams, RepetitionSampler, exact_error_rate
+
+    p = RepetitionParams(n=3, p=0.1)
+    assert p.canonical_json() == '{"n":3,"p":0.1}'
+    assert p.theory() == pytest.approx(3 * 0.01 * 0.9 + 0.001)
+    assert RepetitionSampler().theory({"n": 5, "p": 0.5}) == pytest.approx(0.5)
+    assert exact_error_rate(5, 0.2) == RepetitionParams(n=5, p=0.2).theory()

@@ -60,3 +60,20 @@ def test_simulate_counts_unchanged(case):
     assert r.errors == case["errors"] and r.errors_counted == "primal-x"
     assert Counter({k: v for k, v in r.custom_counts.items() if v}) == Counter(
         case["custom_counts"])
+
+
+@pytest.mark.parametrize("case", DATA["simulate_stim_optics"],
+                         ids=lambda c: f"{c['basis']}-{c['decoder']}")
+def test_stim_backend_optics_counts_unchanged(case):
+    """A linear-optics model on the stim backend (a random basis frozen from the seed)
+    draws and decodes as on main, where it counted primal-x failures."""
+    import fbqc
+
+    lo = fbqc.LinearOptics(case["loss_per_photon"], case["fusion_failure"],
+                           basis=case["basis"])
+    r = fbqc.simulate(case["network"], lo, L=case["L"], decoder=case["decoder"],
+                      shots=case["shots"], seed=case["seed"], backend="stim",
+                      errors="primal-x")
+    assert r.errors == case["errors_primal_x"]
+    assert Counter({k: v for k, v in r.custom_counts.items() if v}) == Counter(
+        case["custom_counts"])
