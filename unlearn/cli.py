@@ -172,7 +172,10 @@ def main(argv: list[str] | None = None) -> int:
         try:
             from . import erase_cli
         except ImportError as exc:
-            print(f"erasurelab unlearn erase: unavailable ({exc})", file=sys.stderr)
+            from sim.extras import missing_extra_message
+
+            print(missing_extra_message(exc, "erasurelab unlearn erase")
+                  or f"erasurelab unlearn erase: unavailable ({exc})", file=sys.stderr)
             return 2
         return erase_cli.main(argv[1:])
     try:
