@@ -22,7 +22,17 @@ from typing import Any
 import numpy as np
 import sinter
 
-from .selection import Where, fields, format_group, load, select, sort_key, varying_fields
+from .selection import (
+    Where,
+    axis_label,
+    fields,
+    format_group,
+    load,
+    sampler_labels,
+    select,
+    sort_key,
+    varying_fields,
+)
 from .threshold import ThresholdResult, _getter
 
 __all__ = ["axis_label", "plot", "plot_collapse", "save_figure"]
@@ -34,17 +44,20 @@ BAND_TEXT = ("shaded bands: rates whose likelihood is within ×1000 of the best 
 UPPER_TEXT = "▽: no errors seen, drawn at the upper end of its band"
 
 
-def save_figure(fig: Any, out: str | os.PathLike) -> list[Path]:
-    """Save ``fig`` as PNG and SVG next to each other (``out``'s suffix picks the first)."""
+def save_figure(fig: Any, out: str | os.PathLike, *, dpi: int = 150,
+                svg: bool = True) -> list[Path]:
+    """Save ``fig`` as PNG and SVG next to each other (``out``'s suffix picks the first;
+    ``svg=False`` writes only that one)."""
     out = Path(out)
     suffix = out.suffix.lower() or ".png"
     if suffix not in (".png", ".svg", ".pdf"):
         raise ValueError(f"out: unsupported figure format {suffix!r} (use .png, .svg or .pdf)")
     out.parent.mkdir(parents=True, exist_ok=True)
     paths = [out.with_suffix(suffix)]
-    paths += [out.with_suffix(o) for o in (".png", ".svg") if o != suffix]
+    if svg:
+        paths += [out.with_suffix(o) for o in (".png", ".svg") if o != suffix]
     for p in paths:
-        fig.savefig(p, dpi=150, bbox_inches="tight")
+        fig.savefig(p, dpi=dpi, bbox_inches="tight")
     return paths
 
 
@@ -54,30 +67,6 @@ def _plt():
     import matplotlib.pyplot as plt
 
     return plt
-
-
-def _sampler_labels(rows: Iterable[sinter.TaskStats]) -> dict[str, str]:
-    """The :attr:`sim.Sampler.labels` of the samplers named in the rows' decoder column."""
-    from .sampler import resolve_sampler
-
-    out: dict[str, str] = {}
-    for name in sorted({s.decoder.split(":", 1)[0] for s in rows if ":" in s.decoder}):
-        try:
-            out.update(getattr(resolve_sampler(name), "labels", {}) or {})
-        except (ValueError, TypeError):
-            continue
-    return out
-
-
-def axis_label(key: Any, rows: Iterable[sinter.TaskStats] = ()) -> str:
-    """Words for a parameter name: the sampler's label, else the name with spaces.
-
-    >>> axis_label("p_erasure", [])
-    'p erasure'
-    """
-    if not isinstance(key, str):
-        return "x"
-    return _sampler_labels(rows).get(key, key.replace("_", " "))
 
 
 def _fmt(v: Any) -> str:
@@ -147,10 +136,11 @@ def plot(
     ----------
     stats : rows or CSV path(s).
     x : json_metadata key (or callable on a row) of the horizontal axis.
-    group : the field that tells curves apart (colour).  Every *other* field that varies
-        besides ``x`` (the decoder, the network, …) splits the curves further (marker and
-        line style), so no curve ever pools different settings.  ``None``: every varying
-        field, as ``sinter plot`` does with the decoder.
+    group : the field that tells curves apart (colour), or a callable giving a row's curve
+        label.  Every *other* field that varies besides ``x`` (the decoder, the network,
+        …) splits the curves further (marker and line style), so no curve ever pools
+        different settings; fields whose value a callable group fixes are its inputs.
+        ``None``: every varying field, as ``sinter plot`` does with the decoder.
     out : where to save (PNG and SVG are both written); ``None`` only returns the figure.
     theory : ``f(json_metadata) -> rate or None``, drawn dashed, on top, on a fine grid
         of ``x`` (200 points; integers for an integer parameter).  A ``UserWarning`` says
@@ -202,6 +192,13 @@ def plot(
                                functions_of=[f for f in (x,) if callable(f)]))
     if isinstance(group, str):
         vary = [k for k in vary if k != group]
+    elif fg is not None:  # fields fixed by a computed group are its inputs, not new curves
+        def fixed_by_group(k: str) -> bool:
+            seen: dict[Any, Any] = {}
+            return all(seen.setdefault(fg(s), str(fields(s).get(k))) == str(fields(s).get(k))
+                       for s in rows)
+
+        vary = [k for k in vary if not fixed_by_group(k)]
 
     def parts(s: sinter.TaskStats) -> tuple[list[tuple[str, Any]], list[tuple[str, Any]]]:
         """(colour part, marker part) of a row's curve, as (name, value) pairs."""
@@ -216,7 +213,12 @@ def plot(
         return main, rest
 
     def text(kvs: list[tuple[str, Any]]) -> str:
-        return ", ".join(f"{k}={_fmt(v)}" if k else _fmt(v) for k, v in kvs)
+        def show(k: str, v: Any) -> str:
+            if k == "decoder" and isinstance(v, str):  # "fbqc:uf" -> "uf"
+                v = v.split(":", 1)[-1]
+            return f"{k}={_fmt(v)}" if k else _fmt(v)
+
+        return ", ".join(show(k, v) for k, v in kvs)
 
     colour_keys = sorted({tuple(parts(s)[0]) for s in rows},
                          key=lambda t: tuple(sort_key(v) for _, v in t))
@@ -282,7 +284,7 @@ def plot(
         if observable is not None:
             ylabel = f"failure rate of {_observable_text(observable)}"
         else:
-            ylabel = _sampler_labels(rows).get("errors", "error rate")
+            ylabel = sampler_labels(rows).get("errors", "error rate")
         ylabel += " (per shot)"
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
@@ -430,10 +432,9 @@ def plot_collapse(
     ax.axvline(0.0, color="0.2", ls=":", lw=1.2, label="threshold (u = 0)")
     if not mask.all():
         ax.plot([], [], "o", mfc="none", color="0.5", alpha=0.6, label="not fitted")
-    sym = result.x_name
     if xlabel is None:
         xlabel = (rf"$u = (x - x_c)\,\mathrm{{{size}}}^{{1/\nu}}$,  x = "
-                  rf"{sym.replace('_', ' ')}")
+                  + (result.x_label or result.x_name.replace("_", " ")))
     ax.set_xlabel(xlabel)
     ax.set_ylabel("error rate (per shot)")
     if title is None:

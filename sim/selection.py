@@ -32,7 +32,16 @@ import sinter
 
 from .csvio import combine, read_stats
 
-__all__ = ["fields", "format_group", "parse_where", "select", "split", "varying_fields"]
+__all__ = [
+    "axis_label",
+    "fields",
+    "format_group",
+    "parse_where",
+    "sampler_labels",
+    "select",
+    "split",
+    "varying_fields",
+]
 
 _MISSING = "<missing>"
 
@@ -193,3 +202,28 @@ def split(
         groups.setdefault(tuple(_value(s, k) for k in vary), []).append(s)
     order = sorted(groups, key=lambda t: tuple(sort_key(v) for v in t))
     return [(dict(zip(vary, key)), groups[key]) for key in order]
+
+
+def sampler_labels(rows: Iterable[sinter.TaskStats]) -> dict[str, str]:
+    """The :attr:`sim.Sampler.labels` of the samplers named in the rows' decoder column
+    (resolved lazily; rows of unknown samplers contribute nothing)."""
+    from .sampler import resolve_sampler
+
+    out: dict[str, str] = {}
+    for name in sorted({s.decoder.split(":", 1)[0] for s in rows if ":" in s.decoder}):
+        try:
+            out.update(getattr(resolve_sampler(name), "labels", {}) or {})
+        except (ValueError, TypeError):
+            continue
+    return out
+
+
+def axis_label(key: Any, rows: Iterable[sinter.TaskStats] = ()) -> str:
+    """Words for a parameter name: the sampler's label, else the name with spaces.
+
+    >>> axis_label("p_erasure", [])
+    'p erasure'
+    """
+    if not isinstance(key, str):
+        return "x"
+    return sampler_labels(rows).get(key, key.replace("_", " "))

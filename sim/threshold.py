@@ -35,7 +35,7 @@ import numpy as np
 import sinter
 from scipy.optimize import least_squares
 
-from .selection import Where, format_group, load, select, split, varying_fields
+from .selection import Where, axis_label, format_group, load, select, split, varying_fields
 
 __all__ = ["Crossing", "ThresholdResult", "points", "threshold", "thresholds"]
 
@@ -69,6 +69,7 @@ class ThresholdResult:
     n_points, n_dropped : points fitted and points dropped.
     group : the fields that single out these rows from others (``{}`` if none did).
     x_name, size_name : names of the swept parameter and of the size (for labels).
+    x_label : the swept parameter in words (from the sampler's labels), for figures.
     x_range : the sampled range of ``x`` (min, max).
     warnings : why the fit should not be read as a threshold (empty when it can).
     """
@@ -91,6 +92,7 @@ class ThresholdResult:
     size_name: str = "L"
     x_range: tuple[float, float] = (math.nan, math.nan)
     warnings: list[str] = field(default_factory=list)
+    x_label: str = ""
 
     @property
     def half_width(self) -> float:
@@ -331,7 +333,8 @@ def threshold(
         raise ValueError(f"confidence must lie in (0, 1), got {confidence}")
     if max_rate is not None and not 0 < max_rate <= 1:
         raise ValueError(f"max_rate must lie in (0, 1], got {max_rate}")
-    pts = points(stats, x=x, size=size, where=where, observable=observable)
+    rows = _checked_rows(stats, x, size, where)
+    pts = points(rows, x=x, size=size, observable=observable)
     xs, Ls, n, k = pts["x"], pts["size"], pts["shots"], pts["errors"]
     if np.any(n <= 0):
         keep = n > 0
@@ -443,6 +446,7 @@ def threshold(
         size_name=size if isinstance(size, str) else "size",
         x_range=x_range,
         warnings=_warnings(float(theta[0]), ci, chi2, crossings, x_range, x_name, confidence),
+        x_label=axis_label(x, rows) if isinstance(x, str) else "",
     )
 
 

@@ -318,3 +318,48 @@ def test_varying_fields_treat_inputs_of_a_computed_x_as_x():
         assert "differ" not in str(exc)
     with pytest.raises(ValueError, match="differ in pp"):  # pp is not a function of this x
         sim.threshold(rows, x="pe", size="L", bootstrap=0, max_rate=None)
+
+
+def _script(name):
+    import importlib.util
+
+    path = Path(__file__).parents[2] / "scripts" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"_script_{name}", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_quick_script_uf_pauli_fit_is_no_threshold(capsys):
+    """The measured case: ``scripts/fbqc_thresholds.py --quick`` used to print a 6-ring uf
+    Pauli threshold of −0.0677 with ν = 126 (data: that run's CSV, combined)."""
+    rows = sim.read_stats(DATA / "quick_pauli_6ring_uf.csv")
+    res = sim.threshold(rows, x="p_pauli", size="L", bootstrap=200)
+    assert res.value == pytest.approx(-0.0677, abs=1e-3) and res.nu > 100
+    assert not res.ok and res.text() == "no threshold in range"
+    assert any("outside the sampled range" in w for w in res.warnings)
+    assert any("wider than the sampled range" in w for w in res.warnings)
+    script = _script("fbqc_thresholds")
+    summary: list[dict] = []
+    script._record(summary, "6ring Pauli threshold (uf)", res, 0.0107, 0.0107, "quick")
+    assert summary[0]["value"] == "no threshold in range"
+    out = capsys.readouterr().out
+    assert "no threshold in range" in out and "-0.0677" not in out
+    # and the command line says so, with the warnings
+    assert main(["threshold", str(DATA / "quick_pauli_6ring_uf.csv"), "--x", "p_pauli",
+                 "--size", "L"]) == 0
+    out = capsys.readouterr().out
+    assert "threshold: no threshold in range (the fit gave -0.0677" in out
+    assert "warning: the estimate -0.06769 lies outside the sampled range" in out
+
+
+def test_readme_example_fit_warns_about_chi2(capsys):
+    """The README's fbqc example (uf decoder on erasure, L 8/12/16, p_E 0.10..0.14 in 9
+    points, 4000 shots, seed 1) fits with χ²/dof ≈ 36 and used to print it as a result."""
+    path = DATA / "readme_uf_erasure.csv"
+    assert main(["threshold", str(path), "--x", "p_erasure", "--size", "L"]) == 0
+    out = capsys.readouterr().out
+    assert "no threshold in range" in out
+    assert "warning: χ²/dof = " in out and "> 3" in out
+    res = sim.threshold(path, x="p_erasure", size="L")
+    assert res.chi2_dof > 3 and not res.ok
