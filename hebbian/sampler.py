@@ -178,7 +178,8 @@ class MemorySampler(Sampler):
               "inserted": "inserted neurons per cue", "clusters": "clusters c",
               "neurons": "neurons per cluster l", "active": "active neurons per message",
               "iterations": "retrieval iterations", "p_rel": "synapse release probability",
-              "stuck": "stuck-synapse fraction", "errors": "retrieval error rate"}
+              "stuck": "stuck-synapse fraction",
+              "errors": "retrieval error rate (per query)"}
 
     def __init__(self) -> None:
         self._cache: dict[tuple[str, int], Any] = {}

@@ -192,8 +192,10 @@ def figure(stats: list, series: list[str], pairs, path: str, *, shots: int) -> N
                     and all(m.get(k) == v for k, v in fixed.items()))
 
         kind = "(2,2)-Shor encoded" if enc == "shor22" else "unencoded"
+        vary = "loss" if xkey == "loss_per_photon" else "fusion failure"
         sim.plot(stats, x=xkey, group="L", where=where, ax=ax, caption=False,
-                 xlabel=XLABEL[xkey], title=f"{kind}, {basis} basis")
+                 xlabel=XLABEL[xkey], title=f"{kind}, {basis} basis: {vary}",
+                 ylabel="logical error rate (per shot)" if ax is axes[0][0] else "")
         for i, ((La, Lb), c, ci) in enumerate(crossing_values(stats, name, pairs)):
             if not np.isfinite(c):
                 continue
@@ -206,10 +208,11 @@ def figure(stats: list, series: list[str], pairs, path: str, *, shots: int) -> N
     fig.suptitle("Linear-optics 6-ring network, exact ML erasure decoding: error = primal or "
                  f"dual x-membrane failure; {shots:,} shots per point", fontsize=10)
     fig.text(0.5, -0.01, "Shaded bands around curves: rates within ×1000 of the best "
-             "likelihood (sinter); grey spans: 95 % bootstrap CI of each pairwise crossing.",
+             "likelihood (sinter); ▽: no errors seen (upper end of that band); grey spans: "
+             "95 % bootstrap CI of each pairwise crossing.",
              ha="center", va="top", fontsize=8, color="0.25")
     fig.tight_layout()
-    sim.plotting.save_figure(fig, path, dpi=100, svg=False)
+    sim.plotting.save_figure(fig, path, dpi=80, svg=False)
     plt.close(fig)
 
 

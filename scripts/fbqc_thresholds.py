@@ -90,6 +90,9 @@ def _record(rows, name, res, ref, paper, command):
 
 
 NAMES = {"6ring": "6-ring", "4star": "4-star"}
+#: the figures ``--figures DIR`` writes (besides region.png): the main reproduced ones
+DOC_FIGURES = {"erasure_6ring", "erasure_6ring_collapse", "erasure_4star", "pauli_6ring_mwpm",
+               "pauli_4star_mwpm", "pauli_6ring_uf"}
 
 
 def _figures(args, out: Path, stem: str, st, x: str, res, title: str) -> None:
@@ -101,7 +104,7 @@ def _figures(args, out: Path, stem: str, st, x: str, res, title: str) -> None:
     if res is not None:
         figs[f"{stem}_collapse"] = sim.plot_collapse(res, out=out / f"{stem}_collapse.png")
     for name, fig in figs.items():
-        if args.figures:
+        if args.figures and name in DOC_FIGURES:
             sim.plotting.save_figure(fig, Path(args.figures) / f"fbqc_{name}.png", dpi=100,
                                      svg=False)
         plt.close(fig)

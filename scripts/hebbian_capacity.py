@@ -75,7 +75,7 @@ def _load_figure(one, som, out: Path, figures) -> None:
         m = s.json_metadata
         return ("SoS + WTA, one step" if m["rule"] == "sos" else "SoM, iterated to a fixed point")
 
-    shots = sorted({s.shots for s in one + som})
+    shots = sorted({s.shots for s in sim.combine(one + som)})
     with warnings.catch_warnings():  # SoM has no closed form: said in the legend instead
         warnings.simplefilter("ignore", UserWarning)
         fig = sim.plot(one + som, x="messages", group=label, theory=MemorySampler().theory,

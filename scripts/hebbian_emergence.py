@@ -192,8 +192,13 @@ def _plot_emergence(args, curves: dict, out: Path) -> None:
                           marker=ls[0] if ls[0] in "os" else "") for ls, _ in keys],
                   [name for _, name in keys], fontsize=8, loc="best")
     axes[2].set_yscale("log")
+    words = {"p_erase=0.5, no completion": "each neuron erased with probability 0.5, "
+                                           "no completion",
+             "p_erase=0.25, p_insert=0.1, p_spont=0.01": "erasure 0.25, insertion 0.1, "
+                                                         "spontaneous firing 0.01"}
     fig.legend([Line2D([], [], color=f"C{i}", lw=3) for i in range(len(curves))],
-               [f"input: {k}" for k in curves], loc="lower center", ncol=len(curves),
+               [f"presentations: {words.get(k, k)}" for k in curves], loc="lower center",
+               ncol=len(curves),
                fontsize=9, bbox_to_anchor=(0.5, -0.06), frameon=False)
     note = (f"c = 8 clusters, l = 64 neurons, M = {args.emergence_messages} messages, "
             f"{args.rounds} rounds, {q:,} queries per point")

@@ -39,6 +39,7 @@ __all__ = ["axis_label", "plot", "plot_collapse", "save_figure"]
 
 #: sinter's highlight: rates whose likelihood is within this factor of the best fit.
 BAND_FACTOR = 1e3
+MARKERS = "osD^P*Xh<>p"
 BAND_TEXT = ("shaded bands: rates whose likelihood is within ×1000 of the best fit "
              "(sinter's highlight, ≈ ±3.7σ)")
 UPPER_TEXT = "▽: no errors seen, drawn at the upper end of its band"
@@ -220,10 +221,6 @@ def plot(
 
         return ", ".join(show(k, v) for k, v in kvs)
 
-    colour_keys = sorted({tuple(parts(s)[0]) for s in rows},
-                         key=lambda t: tuple(sort_key(v) for _, v in t))
-    colours = {k: f"C{i % 10}" for i, k in enumerate(colour_keys)}
-
     def curve(s: sinter.TaskStats) -> dict:
         main, rest = parts(s)
         return {
@@ -233,6 +230,17 @@ def plot(
             "marker": text(rest) if rest else text(main),
             "linestyle": text(rest) if rest else None,
         }
+
+    colour_keys = sorted({tuple(parts(s)[0]) for s in rows},
+                         key=lambda t: tuple(sort_key(v) for _, v in t))
+    colours = {k: f"C{i % 10}" for i, k in enumerate(colour_keys)}
+    # markers per curve (never "v": that marks an upper bound here)
+    marker_keys = sorted({curve(s)["marker"] for s in rows}, key=sinter.better_sorted_str_terms)
+    markers = {k: MARKERS[i % len(MARKERS)] for i, k in enumerate(marker_keys)}
+
+    def style(members: list[sinter.TaskStats]) -> dict:
+        return {"color": colours[tuple(parts(members[0])[0])],
+                "marker": markers[curve(members[0])["marker"]]}
 
     plt = _plt()
     if ax is None:
@@ -244,7 +252,7 @@ def plot(
         stats=rows,
         x_func=lambda s: fx(s),
         group_func=curve,
-        plot_args_func=lambda i, key, members: {"color": colours[tuple(parts(members[0])[0])]},
+        plot_args_func=lambda i, key, members: style(members),
         highlight_max_likelihood_factor=BAND_FACTOR,
     )
     # Zero-error points: sinter leaves them out of the line; draw the upper bound.
@@ -285,7 +293,8 @@ def plot(
             ylabel = f"failure rate of {_observable_text(observable)}"
         else:
             ylabel = sampler_labels(rows).get("errors", "error rate")
-        ylabel += " (per shot)"
+        if "(per " not in ylabel:
+            ylabel += " (per shot)"
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(True, which="major", alpha=0.4)
