@@ -20,7 +20,17 @@ Examples
 """
 
 from .collect import collect, normalize_tasks, sinter_decoders
-from .csvio import CorruptCSVError, append_rows, combine, read_stats
+from .csvio import (
+    CorruptCSVError,
+    DuplicateChunkError,
+    FileInUseError,
+    ForeignFileError,
+    ResultFileError,
+    SeedMismatchError,
+    append_rows,
+    combine,
+    read_stats,
+)
 from .grid import read_grid, run_grid, summarize_grid
 from .observables import observable_counts, observable_names, observable_stats
 from .params import parse_param, parse_shard, parse_values, product
@@ -45,6 +55,11 @@ __all__ = [
     "PLACEHOLDER_CIRCUIT",
     "ChunkContext",
     "CorruptCSVError",
+    "DuplicateChunkError",
+    "FileInUseError",
+    "ForeignFileError",
+    "ResultFileError",
+    "SeedMismatchError",
     "Sampler",
     "ThresholdResult",
     "append_rows",

@@ -36,6 +36,7 @@ import sinter
 from scipy.optimize import least_squares
 
 from .selection import Where, axis_label, format_group, load, select, split, varying_fields
+from .validate import check_float, check_int
 
 __all__ = ["Crossing", "ThresholdResult", "points", "threshold", "thresholds"]
 
@@ -327,12 +328,11 @@ def threshold(
     """
     if order not in (2, 3):
         raise ValueError(f"order must be 2 or 3, got {order!r}")
-    if not isinstance(bootstrap, int) or bootstrap < 0:
-        raise ValueError(f"bootstrap must be a non-negative integer, got {bootstrap!r}")
+    bootstrap = check_int("bootstrap", bootstrap, low=0)  # numpy ints too, bools refused
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must lie in (0, 1), got {confidence}")
-    if max_rate is not None and not 0 < max_rate <= 1:
-        raise ValueError(f"max_rate must lie in (0, 1], got {max_rate}")
+    if max_rate is not None:  # a number in (0, 1]: "0.4" or NaN named, not a deep TypeError
+        max_rate = check_float("max_rate", max_rate, low=0, high=1, low_open=True)
     rows = _checked_rows(stats, x, size, where)
     pts = points(rows, x=x, size=size, observable=observable)
     xs, Ls, n, k = pts["x"], pts["size"], pts["shots"], pts["errors"]
