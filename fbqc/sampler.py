@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from sim import DeclaredSampler
 
+from .network import MEMBRANE_NAMES
 from .params import UF_MIXED_VERSION, FusionParams, OpticsParams
 from .simulate import run_task
 
@@ -37,6 +38,12 @@ class FusionSampler(DeclaredSampler):
 
     params = FusionParams
     run = staticmethod(run_task)
+    observables = MEMBRANE_NAMES
+    labels = {"p_erasure": "erasure probability per fusion outcome $p_E$",
+              "p_pauli": "Pauli error probability per fusion outcome $p_P$",
+              "p_state": "resource-state Pauli probability $p_{state}$",
+              "L": "lattice size L",
+              "errors": "logical error rate (primal x-membrane)"}
 
 
 class OpticsSampler(DeclaredSampler):
@@ -44,3 +51,9 @@ class OpticsSampler(DeclaredSampler):
 
     params = OpticsParams
     run = staticmethod(run_task)
+    observables = MEMBRANE_NAMES
+    labels = {"loss_per_photon": "photon loss probability ℓ",
+              "fusion_failure": "fusion failure probability $p_f$",
+              "photons_per_fusion": "photons per fusion",
+              "L": "lattice size L",
+              "errors": "logical error rate (primal or dual x-membrane)"}

@@ -32,3 +32,9 @@ class MemorySampler(DeclaredSampler):
 
     params = MemoryParams
     run = staticmethod(run_task)
+    labels = {"messages": "stored messages M", "erased": "erased clusters per cue",
+              "inserted": "inserted neurons per cue", "clusters": "clusters c",
+              "neurons": "neurons per cluster l", "active": "active neurons per message",
+              "iterations": "retrieval iterations", "p_rel": "synapse release probability",
+              "stuck": "stuck-synapse fraction",
+              "errors": "retrieval error rate (per query)"}

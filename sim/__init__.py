@@ -3,8 +3,11 @@
 Every sampler is a :class:`sinter.Sampler` (through :class:`sim.Sampler`), every result
 a sinter CSV row.  :func:`collect` adds seeded fixed chunks (identical counts at any
 worker count), crash-safe resume, shards and any ``concurrent.futures`` executor;
-:func:`threshold` fits finite-size scaling with bootstrap CIs; :func:`plot` draws
-through ``sinter.plot_error_rate``; :func:`run_grid` runs metric experiments into tidy
+:func:`threshold` fits finite-size scaling with bootstrap CIs (refusing to pool rows that
+differ in a field besides x and size; :func:`thresholds` fits each group) and warns when
+a fit is no threshold; :func:`plot` draws through ``sinter.plot_error_rate`` with one
+curve per varying field; :func:`observable_stats` turns ``obs_mistake_mask`` counts into
+per-observable rates; :func:`run_grid` runs metric experiments into tidy
 CSV.
 
 Examples
@@ -45,6 +48,7 @@ from .csvio import (
 )
 from .declare import DeclaredSampler, ParamSpec, TaskParams, param, task_params
 from .grid import read_grid, run_grid, summarize_grid
+from .observables import observable_counts, observable_names, observable_stats
 from .params import parse_param, parse_shard, parse_values, product
 from .plotting import plot, plot_collapse
 from .result import SimulationResult
@@ -60,8 +64,9 @@ from .sampler import (
     sampler_path,
     seed_sequence,
 )
+from .selection import varying_fields
 from .stats import binomial_ci, rate_ci
-from .threshold import ThresholdResult, threshold
+from .threshold import ThresholdResult, threshold, thresholds
 
 __all__ = [
     "__version__",
@@ -89,8 +94,11 @@ __all__ = [
     "iter_collect",
     "make_task",
     "normalize_tasks",
-    "prepare_collect",
+    "observable_counts",
+    "observable_names",
+    "observable_stats",
     "param",
+    "prepare_collect",
     "parse_param",
     "parse_shard",
     "parse_values",
@@ -109,4 +117,6 @@ __all__ = [
     "summarize_grid",
     "task_params",
     "threshold",
+    "thresholds",
+    "varying_fields",
 ]

@@ -16,6 +16,10 @@ The shared machinery every command uses lives here: the one argument-parser clas
 Exit codes: 0 on success; 2 for input rejected before anything runs (a message naming
 the argument, nothing written); 1 when something fails while running (the traceback
 is printed: a bug inside a sampler is not reported as a user mistake).
+
+A missing optional dependency is reported in one line naming the extra that provides it
+(:mod:`sim.extras`), exit code 2.  ``plot`` and ``threshold`` live in
+:mod:`sim.analysis_cli`.
 """
 
 from __future__ import annotations
@@ -267,22 +271,9 @@ def _parser(domain: str | None = None) -> argparse.ArgumentParser:
                    help="print the sampler's declared parameters and exit")
     add_run_flags(c, required=False)  # (not needed with --list-params)
 
-    pl = sub.add_parser("plot", help="plot error rate vs a parameter from CSV files")
-    pl.add_argument("files", nargs="+")
-    pl.add_argument("--x", required=True)
-    pl.add_argument("--group", default=None)
-    pl.add_argument("-o", "--out", required=True)
-    pl.add_argument("--theory", action="store_true", help="overlay the samplers' closed forms")
-    pl.add_argument("--linear", action="store_true", help="linear y axis")
+    from .analysis_cli import add_parsers
 
-    t = sub.add_parser("threshold", help="threshold estimate with CI and crossing drift")
-    t.add_argument("files", nargs="+")
-    t.add_argument("--x", required=True)
-    t.add_argument("--size", required=True)
-    t.add_argument("--where", action="append", default=[], metavar="NAME=VALUE")
-    t.add_argument("--max-rate", type=float, default=0.4)
-    t.add_argument("--bootstrap", type=int, default=200)
-    t.add_argument("--collapse", default=None, metavar="FIG.png", help="save a collapse plot")
+    add_parsers(sub)  # plot, threshold
 
     cb = sub.add_parser("combine", help="merge rows of CSV files by task (as sinter combine)")
     cb.add_argument("files", nargs="+", help="sinter CSV files")
@@ -326,50 +317,6 @@ def _list_params(sampler: str) -> int:
         raise ValueError(f"--list-params: sampler {sampler!r} declares no parameters")
     for spec in declared.cli_specs():
         print(f"{spec.name}: {spec.describe()}")
-    return 0
-
-
-def _cmd_plot(a: argparse.Namespace) -> int:
-    from .csvio import combine, read_stats
-    from .plotting import plot
-    from .sampler import resolve_sampler, sampler_path
-
-    stats = combine(read_stats(a.files))
-    theory = None
-    if a.theory:
-        names = {s.decoder.split(":", 1)[0] for s in stats}
-        if len(names) != 1:
-            raise ValueError(f"--theory: the files mix samplers {sorted(names)}; plot one")
-        theory = resolve_sampler(sampler_path(names.pop())).theory
-    plot(stats, x=a.x, group=a.group, out=a.out, theory=theory, logy=not a.linear)
-    print(f"wrote {a.out}")
-    return 0
-
-
-def _cmd_threshold(a: argparse.Namespace) -> int:
-    from .csvio import read_stats
-    from .params import parse_param
-    from .plotting import plot_collapse
-    from .threshold import threshold
-
-    where = {}
-    for text in a.where:
-        name, values = parse_param(text)
-        if len(values) != 1:
-            raise ValueError(f"--where {name}: give exactly one value")
-        where[name] = values[0]
-    res = threshold(
-        read_stats(a.files),
-        x=a.x,
-        size=a.size,
-        where=where or None,
-        max_rate=a.max_rate,
-        bootstrap=a.bootstrap,
-    )
-    print(res.summary())
-    if a.collapse:
-        plot_collapse(res, out=a.collapse)
-        print(f"wrote {a.collapse}")
     return 0
 
 
@@ -434,17 +381,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    from .analysis_cli import HANDLERS
+
     handler = getattr(args, "handler", None) or {
         "collect": _cmd_collect,
-        "plot": _cmd_plot,
-        "threshold": _cmd_threshold,
         "combine": _cmd_combine,
+        **HANDLERS,
     }.get(args.command)
     if handler is None:  # a domain without its verb
         d = args.domain_parser
         print(f"{d.format_usage().rstrip()}\n{d.prog}: error: a subcommand is required "
               f"(see {d.prog} --help)", file=sys.stderr)
         return 2
+    command = " ".join(["erasurelab", args.command, *([args.verb] if getattr(
+        args, "verb", None) else [])])
     try:
         job = handler(args)
     except (UsageError, ValueError, TypeError, FileNotFoundError) as exc:
@@ -452,18 +402,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         prefix = "" if text.startswith("erasurelab") else f"erasurelab {args.command}: error: "
         print(prefix + text, file=sys.stderr)
         return 2
+    except ImportError as exc:
+        return _missing_extra(exc, command)
     if not callable(job):
         return int(job or 0)
     try:
         return int(job() or 0)
     except KeyboardInterrupt:
         raise
+    except ImportError as exc:  # an optional dependency imported only when running
+        return _missing_extra(exc, command)
     except Exception:  # noqa: BLE001 - a crash while running: report it as one
         traceback.print_exc()
         print(f"erasurelab {args.command}: crashed while running (a bug, not bad input; "
               "the traceback is above); completed rows are kept and a rerun resumes",
               file=sys.stderr)
         return 1
+
+
+def _missing_extra(exc: ImportError, command: str) -> int:
+    """A missing optional dependency: its one line and exit code 2; any other import
+    error is a bug and propagates."""
+    from .extras import missing_extra_message
+
+    msg = missing_extra_message(exc, command)
+    if msg is None:
+        raise exc
+    print(msg, file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -88,4 +88,6 @@ class RepetitionSampler(DeclaredSampler):
 
     params = RepetitionParams
     run = staticmethod(run_repetition)
+    labels = {"p": "bit-flip probability p", "n": "code length n",
+              "errors": "logical error rate (majority vote)"}
 
