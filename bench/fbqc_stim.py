@@ -4,7 +4,7 @@ Direct = the core noise model's per-edge erasure masks on both syndrome graphs
 (:meth:`fbqc.noise.HardwareAgnostic.sample`); stim = ``compile_detector_sampler`` on
 :func:`fbqc.stim_circuits.stim_circuit` (bit-packed detectors and heralds).  Also the
 end-to-end simulation: direct ``simulate(decoder="erasure-ml")`` vs
-``simulate_stim(decoder="erasure-ml")`` (stim sampling + herald-aware union-find).
+``simulate(decoder="erasure-ml", backend="stim")`` (stim sampling + herald-aware union-find).
 Prints a markdown table; ratios are stim / direct, measured in the same run.
 
     python bench/fbqc_stim.py --L 8 12 --shots 2000
