@@ -230,8 +230,10 @@ def test_blocks_parser_pairs_outputs():
     assert [(b.lang, b.output) for b in got] == [("python", "1\n"), ("bash", None)]
 
 
-OUTSIDE = re.compile(r"\.\./shared|/work/shared|shared/specs|\bspecs/|spec §|"
-                     r"fbqc_encoded\.md|unlearn_bound\.md|llm_rtbf\.md")
+# written in pieces so that this file does not match itself
+OUTSIDE = re.compile("|".join([r"\.\./" + "shared", "/work/" + "shared", "shared/" + "specs",
+                               r"\b" + "specs/", "spec" + " §", r"fbqc_encoded\." + "md",
+                               r"unlearn_bound\." + "md", r"llm_rtbf\." + "md"]))
 
 
 def test_no_file_refers_outside_the_repository():
@@ -241,7 +243,7 @@ def test_no_file_refers_outside_the_repository():
     for name in files:
         path = ROOT / name
         if path.suffix not in (".py", ".md", ".toml", ".yml", ".yaml", ".txt", ".cfg") \
-                or not path.is_file() or name == "tests/test_docs.py":
+                or not path.is_file():
             continue
         for i, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
             if OUTSIDE.search(line):
