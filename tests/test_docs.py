@@ -50,6 +50,7 @@ def blocks(path: Path) -> list[Block]:
     block gets that text as its expected output."""
     lines = path.read_text().splitlines()
     out: list[Block] = []
+    last_end = 0
     i = 0
     while i < len(lines):
         m = FENCE.match(lines[i])
