@@ -32,7 +32,7 @@ $(DEV_STAMP): pyproject.toml $(RUN_STAMP)
 
 run: $(RUN_STAMP)
 	@mkdir -p $(OUT)
-	$(BIN)/erasurelab collect --sampler repetition --param n=9,25,49 --param p=0.44:0.56:7 \
+	$(BIN)/erasurelab collect --sampler repetition --param n=9,25,49 --param p=0.46:0.54:5 \
 	    --max-shots 20000 --seed 1 --out $(OUT)/repetition.csv
 	$(BIN)/erasurelab plot $(OUT)/repetition.csv --x p --group n -o $(OUT)/repetition.png
 	$(BIN)/erasurelab threshold $(OUT)/repetition.csv --x p --size n --max-rate 1 \
