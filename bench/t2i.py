@@ -24,7 +24,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
+import timeit
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
@@ -33,13 +33,9 @@ import numpy as np
 
 
 def _time(fn, repeat: int) -> float:
-    fn()  # warm
-    best = np.inf
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
+    """Best of ``repeat`` timed calls after one warm-up call."""
+    fn()
+    return min(timeit.repeat(fn, number=1, repeat=repeat))
 
 
 def main(argv=None) -> None:

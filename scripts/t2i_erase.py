@@ -17,7 +17,8 @@ Usage::
 
     .venv/bin/python scripts/t2i_erase.py [--seeds 3] [--targets seven,bold]
         [--methods none,uce,rece,realera] [--attacks paraphrase,textual-inversion]
-        [--images-per-set 48] [--ti-iterations 200] [--out-dir out]
+        [--ti-methods uce,rece] [--images-per-set 48] [--ti-iterations 200]
+        [--ti-batch 32] [--ti-images 64] [--steps 25] [--guidance 1.5] [--out-dir out]
 """
 
 from __future__ import annotations
@@ -65,8 +66,8 @@ def table(summary, targets, methods) -> str:
     return "\n".join(lines)
 
 
-def figure(targets, methods, path, *, ti_iterations: int, steps: int, guidance: float,
-           with_attack: bool = True):
+def figure(targets, methods, path, *, ti: dict, steps: int, guidance: float,
+           ti_methods=()):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -93,11 +94,11 @@ def figure(targets, methods, path, *, ti_iterations: int, steps: int, guidance: 
                 cols.append(model.generate(ps, seed=0, steps=steps, guidance=guidance))
             rows.append(np.concatenate(cols, axis=0))
             labels.append("original" if m == "none" else m)
-            if m != "none" and with_attack:
+            if m in ti_methods:
                 imgs = ATTACK_IMAGES.get((target, m, "textual-inversion", 0))
                 if imgs is None:  # not run in this process (e.g. the table was resumed)
                     imgs = attack(model, target, method="textual-inversion", seed=0,
-                                  iterations=ti_iterations, n_images=n, steps=steps,
+                                  **{**ti, "n_images": n}, steps=steps,
                                   guidance=guidance).images
                 pad = np.full((2 * n, 16, 16), 0.5, np.float32)
                 rows.append(np.concatenate([imgs[:n], pad]))
@@ -128,7 +129,12 @@ def main(argv=None) -> int:
     p.add_argument("--methods", default="none,uce,rece,realera")
     p.add_argument("--attacks", default="paraphrase,textual-inversion")
     p.add_argument("--images-per-set", type=int, default=48)
+    p.add_argument("--ti-methods", default=None,
+                   help="erasers attacked by textual inversion (default: all but none)")
     p.add_argument("--ti-iterations", type=int, default=200)
+    p.add_argument("--ti-batch", type=int, default=32, help="textual inversion batch size")
+    p.add_argument("--ti-images", type=int, default=64,
+                   help="images generated to measure textual inversion's recovery")
     p.add_argument("--steps", type=int, default=25)
     p.add_argument("--guidance", type=float, default=1.5)
     p.add_argument("--no-figure", action="store_true")
@@ -145,9 +151,18 @@ def main(argv=None) -> int:
     attacks = [a for a in args.attacks.split(",") if a]
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    grid = [{"target": t, "method": m, "attacks": attacks if m != "none" else ["paraphrase"],
-             "attack_options": ({"textual-inversion": {"iterations": args.ti_iterations}}
-                                if "textual-inversion" in attacks and m != "none" else {}),
+    ti_methods = [m for m in methods if m != "none"] if args.ti_methods is None \
+        else args.ti_methods.split(",")
+    ti = {"iterations": args.ti_iterations, "batch_size": args.ti_batch,
+          "n_images": args.ti_images}
+
+    def attacks_of(m):
+        return [a for a in attacks if a != "textual-inversion" or m in ti_methods] \
+            if m != "none" else ["paraphrase"]
+
+    grid = [{"target": t, "method": m, "attacks": attacks_of(m),
+             "attack_options": ({"textual-inversion": ti}
+                                if "textual-inversion" in attacks_of(m) else {}),
              "images_per_set": args.images_per_set, "steps": args.steps,
              "guidance": args.guidance} for t in targets for m in methods]
     t0 = time.perf_counter()
@@ -158,9 +173,9 @@ def main(argv=None) -> int:
     print(f"\n{time.perf_counter() - t0:.0f} s; wrote {out / 't2i_erase.csv'} and "
           f"{out / (args.name + '.md')}")
     if not args.no_figure:
-        figure(targets, methods, out / f"{args.name}.png", ti_iterations=args.ti_iterations,
-               steps=args.steps, guidance=args.guidance,
-               with_attack="textual-inversion" in attacks)
+        figure(targets, methods, out / f"{args.name}.png", ti=ti, steps=args.steps,
+               guidance=args.guidance,
+               ti_methods=ti_methods if "textual-inversion" in attacks else [])
         print(f"wrote {out / (args.name + '.png')}")
     return 0
 

@@ -257,16 +257,16 @@ class MiniLM:
 
     # -- tokenisation -------------------------------------------------------------------
     @staticmethod
-    def _texts(texts) -> list[str]:
+    def _texts(texts, name: str = "texts") -> list[str]:
         if isinstance(texts, str):
             return [texts]
         if not isinstance(texts, Sequence | np.ndarray):
-            raise TypeError(f"texts must be a string or a sequence of strings, got "
+            raise TypeError(f"{name} must be a string or a sequence of strings, got "
                             f"{type(texts).__name__}")
         out = list(texts)
         bad = [type(t).__name__ for t in out if not isinstance(t, str)]
         if bad:
-            raise TypeError(f"texts must contain only strings, got {bad[0]}")
+            raise TypeError(f"{name} must contain only strings, got {bad[0]}")
         return out
 
     def tokenize(self, texts: str | Sequence[str]) -> tuple[np.ndarray, np.ndarray]:

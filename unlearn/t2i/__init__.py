@@ -51,7 +51,7 @@ _WHERE = {
     "evaluate": ".harness",
 }
 _MODULES = ("data", "evaluator", "model", "text", "train", "erasers", "attacks", "harness",
-            "cli")
+            "cli", "finetune", "bench")
 
 
 def __getattr__(name: str):

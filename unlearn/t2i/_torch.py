@@ -10,7 +10,9 @@ process held a core), imports torch, fixes the number of intra-op threads (defau
 from __future__ import annotations
 
 import functools
+import importlib
 import os
+from collections.abc import Callable
 
 INSTALL_HINT = ("unlearn.t2i needs the torch stack (torch, diffusers, transformers); install it "
                 "with: pip install 'erasurelab[t2i]'")
@@ -31,29 +33,28 @@ def torch():
     return _torch
 
 
-def diffusers():
-    """Return the ``diffusers`` module (after :func:`torch`), with the install hint if absent."""
+def _library(name: str, quiet: Callable):
+    """Import ``name`` after :func:`torch` (the install hint if absent) and quiet its logging."""
     torch()
     try:
-        import diffusers as _d
+        mod = importlib.import_module(name)
     except ImportError as exc:  # pragma: no cover
         raise ImportError(INSTALL_HINT) from exc
-    try:  # keep diffusers quiet about optional accelerators
-        _d.utils.logging.set_verbosity_error()
+    try:
+        quiet(mod)
     except AttributeError:  # pragma: no cover
         pass
-    return _d
+    return mod
+
+
+def diffusers():
+    """Return the ``diffusers`` module (after :func:`torch`), with the install hint if absent."""
+    return _library("diffusers", lambda d: d.utils.logging.set_verbosity_error())
 
 
 def transformers():
     """Return the ``transformers`` module (after :func:`torch`)."""
-    torch()
-    try:
-        import transformers as _t
-    except ImportError as exc:  # pragma: no cover
-        raise ImportError(INSTALL_HINT) from exc
-    _t.logging.set_verbosity_error()
-    return _t
+    return _library("transformers", lambda t: t.logging.set_verbosity_error())
 
 
 def generator(seed: int):

@@ -158,60 +158,63 @@ def save_grid(images, path, *, rows: int, labels=None) -> None:
     plt.close(fig)
 
 
-def _run(args) -> int:
+def _generate(args) -> int:
     import numpy as np
 
-    if args.command == "generate":
-        if args.n < 1:
-            raise ValueError(f"--n must be >= 1, got {args.n}")
-        out = Path(args.out)
-        if out.suffix not in (".png", ".npy"):
-            raise ValueError(f"--out must end in .png or .npy, got {args.out!r}")
-        model = _load(args.model)
-        kw = {k: getattr(args, k) for k in ("steps", "guidance") if getattr(args, k) is not None}
-        x = model.generate(args.prompt, n_per_prompt=args.n, seed=args.seed, **kw)
-        if out.suffix == ".npy":
-            out.parent.mkdir(parents=True, exist_ok=True)
-            np.save(out, x)
-        else:
-            save_grid(x, out, rows=len(args.prompt), labels=args.prompt)
-        print(f"wrote {out} ({len(x)} images)")
-        return 0
-    if args.command == "erase":
-        from .erasers import erase
-
-        if not args.out.endswith(".safetensors"):
-            raise ValueError(f"--out must end in .safetensors, got {args.out!r}")
-        model = _load(args.model)
-        preserve = None if args.preserve is None else [
-            s.strip() for s in args.preserve.split(",") if s.strip()]
-        new = erase(model, args.target, method=args.method, anchor=args.anchor,
-                    preserve=preserve, **_options(args.option))
-        digest = new.save(args.out)
-        rec = new.info["erasure"][-1]
-        print(f"{rec['method']} erased {rec['target']!r} in {rec['seconds']:.2f} s, "
-              f"{rec['params_changed']} parameters changed; wrote {args.out} (sha256 "
-              f"{digest[:12]})")
-        return 0
-    if args.command == "attack":
-        from .attacks import attack
-
-        if not args.out.endswith(".json"):
-            raise ValueError(f"--out must end in .json, got {args.out!r}")
-        model = _load(args.model)
-        res = attack(model, args.target, method=args.method, seed=args.seed,
-                     **_options(args.option))
-        out = Path(args.out)
+    if args.n < 1:
+        raise ValueError(f"--n must be >= 1, got {args.n}")
+    out = Path(args.out)
+    if out.suffix not in (".png", ".npy"):
+        raise ValueError(f"--out must end in .png or .npy, got {args.out!r}")
+    model = _load(args.model)
+    kw = {k: getattr(args, k) for k in ("steps", "guidance") if getattr(args, k) is not None}
+    x = model.generate(args.prompt, n_per_prompt=args.n, seed=args.seed, **kw)
+    if out.suffix == ".npy":
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(res.summary(), indent=2))
-        save_grid(res.images[:64], out.with_suffix(".png"), rows=max(1, min(8, len(res.images)
-                                                                           // 8)))
-        print(f"{res.method} on {res.target!r}: recovery {res.recovery:.3f} in "
-              f"{res.seconds:.1f} s; wrote {out} and {out.with_suffix('.png')}")
-        return 0
-    if args.command == "bench":
-        return _bench(args)
-    # evaluate
+        np.save(out, x)
+    else:
+        save_grid(x, out, rows=len(args.prompt), labels=args.prompt)
+    print(f"wrote {out} ({len(x)} images)")
+    return 0
+
+
+def _erase(args) -> int:
+    from .erasers import erase
+
+    if not args.out.endswith(".safetensors"):
+        raise ValueError(f"--out must end in .safetensors, got {args.out!r}")
+    model = _load(args.model)
+    preserve = None if args.preserve is None else [
+        s.strip() for s in args.preserve.split(",") if s.strip()]
+    new = erase(model, args.target, method=args.method, anchor=args.anchor,
+                preserve=preserve, **_options(args.option))
+    digest = new.save(args.out)
+    rec = new.info["erasure"][-1]
+    print(f"{rec['method']} erased {rec['target']!r} in {rec['seconds']:.2f} s, "
+          f"{rec['params_changed']} parameters changed; wrote {args.out} (sha256 "
+          f"{digest[:12]})")
+    return 0
+
+
+def _attack(args) -> int:
+    from .attacks import attack
+
+    if not args.out.endswith(".json"):
+        raise ValueError(f"--out must end in .json, got {args.out!r}")
+    model = _load(args.model)
+    res = attack(model, args.target, method=args.method, seed=args.seed,
+                 **_options(args.option))
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(res.summary(), indent=2))
+    save_grid(res.images[:64], out.with_suffix(".png"), rows=max(1, min(8, len(res.images)
+                                                                       // 8)))
+    print(f"{res.method} on {res.target!r}: recovery {res.recovery:.3f} in "
+          f"{res.seconds:.1f} s; wrote {out} and {out.with_suffix('.png')}")
+    return 0
+
+
+def _evaluate(args) -> int:
     import sim
 
     from . import data
@@ -280,7 +283,7 @@ def _bench(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point; 0 on success, 2 on bad input (nothing written)."""
+    """Entry point; 0 on success, 2 on bad input (nothing written) or a missing extra."""
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         args = _parser().parse_args(argv)
@@ -290,10 +293,17 @@ def main(argv: list[str] | None = None) -> int:
             v = getattr(args, k, None)
             if v is not None and v < 1:
                 raise ValueError(f"--{k} must be >= 1, got {v}")
-        return _run(args)
+        run = {"generate": _generate, "erase": _erase, "attack": _attack,
+               "evaluate": _evaluate, "bench": _bench}[args.command]
+        return run(args)
     except (ValueError, TypeError) as exc:
         print(f"erasurelab unlearn t2i: error: {exc}", file=sys.stderr)
         return 2
-    except ImportError as exc:
-        print(f"erasurelab unlearn t2i: unavailable ({exc})", file=sys.stderr)
+    except ImportError as exc:  # the torch extra: one line naming it (sim.extras)
+        from sim.extras import missing_extra_message
+
+        msg = missing_extra_message(exc, "erasurelab unlearn t2i")
+        if msg is None:
+            raise
+        print(msg, file=sys.stderr)
         return 2

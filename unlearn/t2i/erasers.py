@@ -133,14 +133,8 @@ def _anchor_for_style(prompt: str, style: str, anchor: str) -> str:
     return _squash(out)
 
 
-def spec_for(model, target, *, anchor: str = "", preserve=None) -> ErasureSpec:
-    """Validate an erasure request and build its :class:`ErasureSpec`.
-
-    ``preserve`` is ``None`` (every other concept), or a sequence of concepts (``"eight"``,
-    ``8``, ``"bold"``) and free prompts (any other string).
-    """
-    target = data.concept(target)
-    style = data.is_style(target)
+def _check_anchor(anchor, target: str) -> str:
+    """The squashed anchor; refuses a non-string or the target itself."""
     if not isinstance(anchor, str):
         raise TypeError(f"anchor must be a string, got {type(anchor).__name__}")
     anchor = _squash(anchor)
@@ -151,36 +145,52 @@ def spec_for(model, target, *, anchor: str = "", preserve=None) -> ErasureSpec:
             same = False
         if same or anchor in data.prompts(target, "train"):
             raise ValueError(f"anchor must differ from the target, got {anchor!r}")
+    return anchor
+
+
+def _split_preserve(preserve, target: str, prompts: list[str]) -> tuple[list[str], list[str]]:
+    """``preserve`` as (concepts, free prompts); refuses the target and its prompts."""
+    if preserve is None:
+        return [c for c in data.concepts() if c != target], []
+    if isinstance(preserve, str):
+        preserve = [preserve]
+    if not isinstance(preserve, Sequence):
+        raise TypeError(f"preserve must be None or a sequence of concepts/prompts, got "
+                        f"{type(preserve).__name__}")
+    concepts, free = [], []
+    for p in preserve:
+        try:
+            c = data.concept(p)
+        except (ValueError, TypeError):
+            if not isinstance(p, str) or not p.strip():
+                raise ValueError(f"preserve: {p!r} is neither a concept nor a prompt") from None
+            free.append(_squash(p))
+            continue
+        if c == target:
+            raise ValueError(f"preserve must not contain the target {target!r}")
+        concepts.append(c)
+    clash = set(free) & set(prompts)
+    if clash:
+        raise ValueError(f"preserve must not contain the target's prompts, got "
+                         f"{sorted(clash)[:2]}")
+    return concepts, free
+
+
+def spec_for(model, target, *, anchor: str = "", preserve=None) -> ErasureSpec:
+    """Validate an erasure request and build its :class:`ErasureSpec`.
+
+    ``preserve`` is ``None`` (every other concept), or a sequence of concepts (``"eight"``,
+    ``8``, ``"bold"``) and free prompts (any other string).
+    """
+    target = data.concept(target)
+    style = data.is_style(target)
+    anchor = _check_anchor(anchor, target)
     prompts = data.prompts(target, "train")
     if style:
         anchors = [_anchor_for_style(p, target, anchor) for p in prompts]
     else:
         anchors = [anchor] * len(prompts)
-    if preserve is None:
-        concepts = [c for c in data.concepts() if c != target]
-        free: list[str] = []
-    else:
-        if isinstance(preserve, str):
-            preserve = [preserve]
-        if not isinstance(preserve, Sequence):
-            raise TypeError(f"preserve must be None or a sequence of concepts/prompts, got "
-                            f"{type(preserve).__name__}")
-        concepts, free = [], []
-        for p in preserve:
-            try:
-                c = data.concept(p)
-            except (ValueError, TypeError):
-                if not isinstance(p, str) or not p.strip():
-                    raise ValueError(f"preserve: {p!r} is neither a concept nor a prompt") from None
-                free.append(_squash(p))
-                continue
-            if c == target:
-                raise ValueError(f"preserve must not contain the target {target!r}")
-            concepts.append(c)
-        clash = set(free) & set(prompts)
-        if clash:
-            raise ValueError(f"preserve must not contain the target's prompts, got "
-                             f"{sorted(clash)[:2]}")
+    concepts, free = _split_preserve(preserve, target, prompts)
     keep: list[str] = []
     for c in concepts:
         if data.is_style(c):

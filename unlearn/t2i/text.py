@@ -15,7 +15,6 @@ which equals :meth:`unlearn.embed.MiniLM.encode` to ~1e-6.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
 
 import numpy as np
 
@@ -29,16 +28,9 @@ MAX_TOKENS = 16
 
 def check_prompts(prompts, name: str = "prompts") -> list[str]:
     """A list of strings (a single string is one prompt); ``TypeError``/``ValueError`` by name."""
-    if isinstance(prompts, str):
-        return [prompts]
-    if not isinstance(prompts, Sequence | np.ndarray):
-        raise TypeError(f"{name} must be a string or a sequence of strings, got "
-                        f"{type(prompts).__name__}")
-    out = list(prompts)
-    for p in out:
-        if not isinstance(p, str):
-            raise TypeError(f"{name} must contain only strings, got {type(p).__name__}")
-    return out
+    from ..embed import MiniLM
+
+    return MiniLM._texts(prompts, name)
 
 
 @functools.lru_cache(maxsize=1)
