@@ -460,8 +460,12 @@ def run_bench(out_dir, *, size: str = "quick", targets=None, methods=METHODS_ORD
         rows = [r for r in read_grid(out / csv) if sim.canonical_json(r["params"]) in keys]
         summary = summarize_grid(rows)
     else:
-        summary = sim.run_grid(experiment, grid, seeds=seeds, out=out / csv,
-                               progress=progress)
+        # seed-major: every method gets seed 0 before any gets seed 1, so a run stopped
+        # early still has every row (with fewer seeds); each pass resumes the previous one
+        seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
+        for k in range(1, len(seed_list) + 1):
+            summary = sim.run_grid(experiment, grid, seeds=seed_list[:k], out=out / csv,
+                                   progress=progress)
     md = (f"# unlearn.t2i erasure benchmark (size {size!r}, seeds {seeds}, "
           f"{cfg['images_per_set']} images per prompt set, {cfg['steps']} DDIM steps)\n"
           + table(summary, targets, methods) + "\n\n## The papers' claims, as measured\n\n"
