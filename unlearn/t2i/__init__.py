@@ -18,8 +18,8 @@ Examples
 >>> sevens.shape
 (4, 16, 16)
 >>> erased = t2i.erase(model, "seven", method="uce")
->>> sorted(t2i.METHODS)
-['ace', 'advunlearn', 'esd-u', 'esd-x', 'fewshot-te', 'none', 'realera', 'rece', 'receler', 'trce', 'uce']
+>>> sorted(t2i.METHODS)[:6]
+['ace', 'advunlearn', 'esd-u', 'esd-x', 'fewshot-te', 'none']
 """
 
 from __future__ import annotations
