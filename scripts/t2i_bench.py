@@ -29,6 +29,11 @@ def main(argv=None) -> int:
     p.add_argument("--methods", default=",".join(METHODS_ORDER))
     p.add_argument("--attacks", default=",".join(ATTACKS_ORDER))
     p.add_argument("--seeds", type=int, default=None, help="generation seeds (default: size's)")
+    p.add_argument("--seed-list", default=None,
+                   help="explicit comma-separated seeds (e.g. 1,3 for a second process)")
+    p.add_argument("--reverse", action="store_true",
+                   help="run the methods in reverse order (a second process then erases "
+                        "the last methods first; erased models are shared through OUT/models)")
     p.add_argument("--no-figure", action="store_true")
     p.add_argument("--out-dir", default="out/t2i_bench")
     p.add_argument("--csv", default="t2i_bench.csv", help="result file inside --out-dir")
@@ -37,9 +42,10 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     res = run_bench(args.out_dir, size=args.size,
                     targets=None if args.targets is None else args.targets.split(","),
-                    methods=args.methods.split(","),
+                    methods=args.methods.split(",")[::-1 if args.reverse else 1],
                     attacks=[a for a in args.attacks.split(",") if a],
-                    seeds=args.seeds, figure=not args.no_figure, csv=args.csv,
+                    seeds=([int(x) for x in args.seed_list.split(",")] if args.seed_list
+                           else args.seeds), figure=not args.no_figure, csv=args.csv,
                     table_only=args.table_only)
     print(res["markdown"])
     print(f"\n{res['seconds']:.0f} s; wrote " + ", ".join(res["paths"]))

@@ -123,8 +123,10 @@ def _rate(target: str, x: np.ndarray) -> float:
 
 
 def _spread(prompts: list[str], n: int) -> list[str]:
-    k = max(1, -(-n // len(prompts)))
-    return [p for p in prompts for _ in range(k)][: max(n, len(prompts))]
+    """``max(n, len(prompts))`` prompts, every prompt at least once, prompt-major."""
+    m = max(n, len(prompts))
+    k, extra = divmod(m, len(prompts))
+    return [p for i, p in enumerate(prompts) for _ in range(k + (i < extra))]
 
 
 # -- paraphrase ----------------------------------------------------------------------------
