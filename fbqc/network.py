@@ -234,13 +234,24 @@ class SyndromeGraph:
         return pe_edge, pp_edge
 
     def incidence(self) -> Any:
-        """The ``(n_nodes, n_edges)`` check matrix as a ``scipy.sparse.csc_matrix`` (uint8)."""
+        """The ``(n_nodes, n_edges)`` check matrix as a ``scipy.sparse.csc_matrix`` (uint8).
+
+        With a boundary node (the last node) its row is left out: boundary edges are then
+        the columns with one nonzero, and PyMatching (``use_virtual_boundary_node=False``)
+        makes node ``n_nodes − 1`` its boundary and ignores that node's detection event.
+        """
         from scipy.sparse import csc_matrix
 
         E = self.n_edges
         rows = self.edges.T.reshape(-1)
         cols = np.concatenate([np.arange(E), np.arange(E)])
-        return csc_matrix((np.ones(2 * E, np.uint8), (rows, cols)), shape=(self.n_nodes, E))
+        n = self.n_nodes
+        if self.boundary >= 0:
+            if self.boundary != n - 1:
+                raise ValueError("the boundary node must be the last node")
+            keep = rows != self.boundary
+            rows, cols, n = rows[keep], cols[keep], n - 1
+        return csc_matrix((np.ones(rows.size, np.uint8), (rows, cols)), shape=(n, E))
 
     def to_networkx(self) -> Any:
         """A ``networkx.MultiGraph`` (node/edge attributes: coords, outcomes, crossing)."""

@@ -89,7 +89,7 @@ class StimSimulator:
             errors += int(np.count_nonzero(mis[:, 0]))
             nz = np.flatnonzero(mis.any(axis=1))
             if nz.size:
-                codes = mis[nz] @ (1 << np.arange(6))
+                codes = mis[nz] @ (1 << np.arange(mis.shape[1]))
                 for code, n in zip(*np.unique(codes, return_counts=True)):
                     counts[mask_key((int(code) >> np.arange(6)) & 1)] += int(n)
         return errors, counts
