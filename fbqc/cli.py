@@ -23,12 +23,14 @@ SUBCOMMANDS = {
     "sweep": "fbqc.cli:sweep_main",
     "optics": "fbqc.optics_cli:main",
     "stim": "fbqc.stim_cli:main",
+    "resources": "fbqc.resources_cli:main",
 }
 #: One-line help of each subcommand (``erasurelab fbqc --help``).
 DESCRIPTIONS = {
     "sweep": "hardware-agnostic noise (erasure, Pauli) on a fusion network into sinter CSV",
     "optics": "linear-optics noise (loss, fusion failure, basis, encoding) into sinter CSV",
     "stim": "the network as a stim circuit: write it, draw it, or sample it",
+    "resources": "open-boundary blocks: p_L against L, fit, fusions per logical qubit",
 }
 
 

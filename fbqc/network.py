@@ -72,7 +72,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["BOUNDARIES", "KINDS", "MEMBRANE_NAMES", "FusionNetwork", "SyndromeGraph"]
+__all__ = ["BOUNDARIES", "KINDS", "MEMBRANE_NAMES", "FusionNetwork", "SyndromeGraph",
+           "network_params"]
 
 KINDS = ("6ring", "4star")
 #: Boundary conditions of :class:`FusionNetwork`.
@@ -274,6 +275,35 @@ def _check_L(L: Any, name: str = "L") -> int:
     if L < 3:
         raise ValueError(f"{name} must be an integer >= 3, got {L}")
     return int(L)
+
+
+def network_params(network: Any, L: int, boundary: Any = None, T: Any = None
+                   ) -> dict[str, Any]:
+    """Validate a network's name and shape for a sampler; the keys to record.
+
+    Returns ``{}`` for a periodic network (so built-in task ids stay as they were),
+    ``{"boundary": "open"}`` (and ``"T"`` when it differs from ``L``) for an open block.
+
+    >>> network_params("6ring", 8, "open", 12)
+    {'boundary': 'open', 'T': 12}
+    >>> network_params("hexagon", 8)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: network must be one of ('6ring', '4star', ...), got 'hexagon'
+    """
+    from .catalog import NETWORKS
+
+    if not isinstance(network, str) or network not in NETWORKS:
+        raise ValueError(f"network must be one of {tuple(NETWORKS)}, got {network!r}")
+    boundary = "periodic" if boundary is None else boundary
+    if boundary not in BOUNDARIES:
+        raise ValueError(f"boundary must be one of {BOUNDARIES}, got {boundary!r}")
+    if boundary == "periodic":
+        if T is not None and T != L:
+            raise ValueError("T: only an open block has a separate time extent T")
+        return {}
+    T = L if T is None else _check_L(T, "T")
+    return {"boundary": "open", **({"T": T} if T != L else {})}
 
 
 class FusionNetwork:

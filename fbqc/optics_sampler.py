@@ -38,13 +38,13 @@ import sinter
 from sim import ChunkContext, Sampler
 
 from .decoders import UnionFindDecoder, erasure_windings
-from .network import KINDS, FusionNetwork, _check_L
+from .network import FusionNetwork, _check_L, network_params
 from .optics import BASES, PATTERNS, LinearOptics, basis_pattern
 
 __all__ = ["OpticsSampler", "mistakes_from_erasure"]
 
 _KEYS = ("network", "L", "loss_per_photon", "fusion_failure", "photons_per_fusion", "basis",
-         "encoding", "decoder")
+         "encoding", "decoder", "boundary", "T")
 OPTICS_DECODERS = ("erasure-ml", "uf")
 
 
@@ -103,9 +103,8 @@ class OpticsSampler(Sampler):
         if missing:
             raise ValueError(f"fbqc-optics: missing parameter(s) {missing}")
         net = params["network"]
-        if net not in KINDS:
-            raise ValueError(f"network must be one of {KINDS}, got {net!r}")
         L = _check_L(params["L"])
+        shape = network_params(net, L, params.get("boundary"), params.get("T"))
         enc = params.get("encoding", "none")
         if enc not in ("none", "shor22", None):
             raise ValueError(f"encoding must be 'none' or 'shor22', got {enc!r}")
@@ -124,7 +123,7 @@ class OpticsSampler(Sampler):
         return {"network": net, "L": L, "loss_per_photon": model.loss_per_photon,
                 "fusion_failure": model.fusion_failure,
                 "photons_per_fusion": model.photons_per_fusion, "basis": basis,
-                "encoding": enc, "decoder": dec}
+                "encoding": enc, "decoder": dec, **shape}
 
     def decoder(self, params: dict[str, Any]) -> str:
         return str(params.get("decoder", "erasure-ml"))
@@ -134,20 +133,25 @@ class OpticsSampler(Sampler):
         per = 6 * L**3 * (4 if params.get("encoding") == "shor22" else 1)
         return int(max(16, min(2048, (1 << 21) // per)))
 
-    def _net(self, kind: str, L: int) -> FusionNetwork:
-        key = (kind, L)
+    def _net(self, kind: str, L: int, boundary: str = "periodic", T: int | None = None
+             ) -> FusionNetwork:
+        key = (kind, L, boundary, T)
         if key not in self._nets:
-            self._nets[key] = FusionNetwork(kind, L)
+            self._nets[key] = FusionNetwork(kind, L, boundary=boundary, T=T)
             self._decs[key] = {}
         return self._nets[key]
 
+    def _key(self, params: dict[str, Any]) -> tuple:
+        return (params["network"], int(params["L"]), params.get("boundary", "periodic"),
+                params.get("T"))
+
     def model(self, params: dict[str, Any]) -> tuple[FusionNetwork, LinearOptics]:
         """The network and the :class:`~fbqc.optics.LinearOptics` model of a task."""
-        net = self._net(params["network"], int(params["L"]))
+        net = self._net(*self._key(params))
         enc = None if params["encoding"] == "none" else params["encoding"]
         basis = params["basis"]
         if basis not in BASES:
-            key = (params["network"], int(params["L"]), basis, enc)
+            key = (*self._key(params), basis, enc)
             if key not in self._patterns:
                 self._patterns[key] = basis_pattern(net, basis, encoding=enc)
             basis = self._patterns[key]
@@ -163,7 +167,7 @@ class OpticsSampler(Sampler):
     def sample(self, params: dict[str, Any], shots: int, rng: np.random.Generator,
                ctx: ChunkContext | None = None) -> sinter.AnonTaskStats:
         net, lo = self.model(params)
-        decs = self._decs[(params["network"], int(params["L"]))]
+        decs = self._decs[self._key(params)]
         errors = 0
         counts: Counter = Counter()
         batch = max(1, (1 << 22) // (net.n_fusions * (4 if lo.encoding else 1)))

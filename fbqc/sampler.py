@@ -25,7 +25,7 @@ import sinter
 from sim import ChunkContext, Sampler
 
 from .decoders import DECODERS
-from .network import KINDS, FusionNetwork, _check_L
+from .network import FusionNetwork, _check_L, network_params
 from .noise import HardwareAgnostic, _prob
 from .simulate import _Decoders, run_shots
 from .stim_backend import STIM_DECODERS, StimSimulator
@@ -33,7 +33,7 @@ from .stim_backend import STIM_DECODERS, StimSimulator
 __all__ = ["FusionSampler"]
 
 _KEYS = ("network", "L", "p_erasure", "p_pauli", "decoder", "backend", "p_state",
-         "model_version")
+         "model_version", "boundary", "T")
 #: ``uf`` / ``erasure-uf`` on mixed erasure + Pauli noise changed on 2026-12-03 (peeling
 #: trees hold the fewest grown edges): such tasks carry ``model_version=2`` so older result
 #: files do not resume into them.  Pure erasure and pure Pauli decode exactly as before and
@@ -42,7 +42,12 @@ UF_MIXED_VERSION = 2
 
 
 class FusionSampler(Sampler):
-    """Hardware-agnostic noise on a periodic fusion network, decoded by name."""
+    """Hardware-agnostic noise on a fusion network, decoded by name.
+
+    ``network``: any name of :data:`fbqc.catalog.NETWORKS`; ``boundary``: ``"periodic"``
+    (default, not recorded) or ``"open"`` (an ``L × L × T`` block, ``T`` default ``L``;
+    ``errors`` = failures of its single membrane).
+    """
 
     name = "fbqc"
 
@@ -58,9 +63,8 @@ class FusionSampler(Sampler):
         if missing:
             raise ValueError(f"fbqc: missing parameter(s) {missing}")
         net = params["network"]
-        if net not in KINDS:
-            raise ValueError(f"network must be one of {KINDS}, got {net!r}")
         L = _check_L(params["L"])
+        shape = network_params(net, L, params.get("boundary"), params.get("T"))
         model = HardwareAgnostic(params.get("p_erasure", 0.0), params.get("p_pauli", 0.0))
         backend = params.get("backend", "direct")
         if backend not in ("direct", "stim"):
@@ -75,7 +79,7 @@ class FusionSampler(Sampler):
         if dec == "erasure-ml" and (model.p_pauli != 0 or p_state):
             raise ValueError("decoder 'erasure-ml' is only valid for p_pauli = 0 and p_state = 0")
         out = {"network": net, "L": L, "p_erasure": model.p_erasure,
-               "p_pauli": model.p_pauli, "decoder": dec}
+               "p_pauli": model.p_pauli, "decoder": dec, **shape}
         # only recorded when not the default, so old ids stay valid
         if backend == "stim":
             out["backend"] = "stim"
@@ -99,10 +103,11 @@ class FusionSampler(Sampler):
         per = 6 * L**3 * (4 if params.get("decoder") == "mwpm" else 1)
         return int(max(16, min(4096, (1 << 21) // per)))
 
-    def _get(self, kind: str, L: int) -> tuple[FusionNetwork, _Decoders]:
-        key = (kind, L)
+    def _get(self, kind: str, L: int, boundary: str = "periodic", T: int | None = None
+             ) -> tuple[FusionNetwork, _Decoders]:
+        key = (kind, L, boundary, T)
         if key not in self._nets:
-            net = FusionNetwork(kind, L)
+            net = FusionNetwork(kind, L, boundary=boundary, T=T)
             self._nets[key] = (net, _Decoders(net))
         return self._nets[key]
 
@@ -118,12 +123,15 @@ class FusionSampler(Sampler):
         if params.get("backend") == "stim":
             p_state = float(params.get("p_state", 0.0))
             key = (params["network"], int(params["L"]), model.p_erasure, model.p_pauli,
-                   params["decoder"], p_state)
+                   params["decoder"], p_state, params.get("boundary"), params.get("T"))
             if key not in self._stim:
-                self._stim[key] = StimSimulator(params["network"], int(params["L"]), model,
+                net, _ = self._get(params["network"], int(params["L"]),
+                                   params.get("boundary", "periodic"), params.get("T"))
+                self._stim[key] = StimSimulator(net, int(params["L"]), model,
                                                 decoder=params["decoder"], p_state=p_state)
             errors, counts = self._stim[key].run(int(shots), rng)
             return sinter.AnonTaskStats(shots=int(shots), errors=errors, custom_counts=counts)
-        net, decs = self._get(params["network"], int(params["L"]))
+        net, decs = self._get(params["network"], int(params["L"]),
+                              params.get("boundary", "periodic"), params.get("T"))
         errors, counts = run_shots(net, model, params["decoder"], int(shots), rng, decs)
         return sinter.AnonTaskStats(shots=int(shots), errors=errors, custom_counts=counts)
