@@ -52,7 +52,8 @@ import numpy as np
 
 from .description import Fusion, FusionDescription, Instance, ResourceState
 
-__all__ = ["NETWORKS", "get_description", "network_names", "register_network"]
+__all__ = ["NETWORKS", "get_description", "network_names", "register_network",
+           "ring_decomposition", "three_ghz"]
 
 _E = np.eye(3, dtype=np.int64)
 
@@ -217,23 +218,36 @@ def _four_star() -> FusionDescription:
         doc="the 4-star network: a 4-GHZ per RHG site, one XZ/ZX fusion per RHG edge")
 
 
-def _three_ghz() -> FusionDescription:
+def three_ghz(split: str = "turning", name: str | None = None) -> FusionDescription:
+    """RHG sites split into two 3-GHZ states joined by an ``XX``/``ZZ`` fusion.
+
+    ``split="turning"`` (the registered ``"3ghz"``): each half holds two RHG edges that
+    meet at a corner of the site (slots ``{0, 1}`` and ``{2, 3}``), so every link ``ZZ``
+    lies in two checks: a graph.  ``split="straight"``: each half holds two parallel
+    edges (slots ``{0, 2}`` and ``{1, 3}``); then a link ``ZZ`` lies in four checks and
+    the syndrome is a hypergraph (graph decoders refuse it).
+    """
+    if split not in ("turning", "straight"):
+        raise ValueError(f"split must be 'turning' or 'straight', got {split!r}")
     ghz = ResourceState.ghz(3)
-    # halves of a face F(a,k): {slots 0 (E(a,k1)), 1 (E(a,k2))} and {2, 3}: the split
-    # turns at the corners a and a+e_k1+e_k2.  Halves of an edge E(a,k'): its slots are
-    # 0: F(a,k'+2), 1: F(a,k'+1), 2: F(a-e_{k'+1},k'+2), 3: F(a-e_{k'+2},k'+1);
-    # {0, 1} and {2, 3} again turn.  Qubit 0 and 1 of a half hold its two slots, qubit 2
+    # The edge GHZ's slots (see _star_slots): 0: F(a,k'+2), 1: F(a,k'+1),
+    # 2: F(a-e_{k'+1},k'+2), 3: F(a-e_{k'+2},k'+1); a face's: 0: E(a,k1), 1: E(a,k2),
+    # 2: E(a+e_k2,k1), 3: E(a+e_k1,k2).  Qubits 0, 1 of a half hold its two slots, qubit 2
     # is the link fused (XX, ZZ) with the other half.
+    halves = {"turning": ((0, 1), (2, 3)), "straight": ((0, 2), (1, 3))}[split]
+    where = {slot: (h, i) for h, pair in enumerate(halves) for i, slot in enumerate(pair)}
     inst = [Instance(f"{t}{k}{'ab'[h]}", ghz, position=tuple(map(float, pos(k))))
             for t, pos in (("F", _fpos), ("E", _epos)) for k in range(3) for h in (0, 1)]
-    fus = [Fusion(f"F{k}.{i}", (f"F{k}{'ab'[i // 2]}", i % 2, (0, 0, 0)),
-                  (f"E{ke}{'ab'[i // 2]}", i % 2, _t(off)), ("XZ", "ZX"))
-           for k, i, ke, off in _star_slots()]
+    fus = []
+    for k, i, ke, off in _star_slots():
+        h, q = where[i]
+        fus.append(Fusion(f"F{k}.{i}", (f"F{k}{'ab'[h]}", q, (0, 0, 0)),
+                          (f"E{ke}{'ab'[h]}", q, _t(off)), ("XZ", "ZX")))
     fus += [Fusion(f"{t}{k}.link", (f"{t}{k}a", 2, (0, 0, 0)), (f"{t}{k}b", 2, (0, 0, 0)),
                    ("XX", "ZZ")) for t in "FE" for k in range(3)]
     return FusionDescription(
-        "3ghz", tuple(inst), tuple(fus),
-        doc="RHG sites split into two 3-GHZ states (turning halves), XZ/ZX fusions on RHG "
+        name or ("3ghz" if split == "turning" else "3ghz-straight"), tuple(inst), tuple(fus),
+        doc=f"RHG sites split into two 3-GHZ states ({split} halves), XZ/ZX fusions on RHG "
             "edges, XX/ZZ links")
 
 
@@ -302,5 +316,5 @@ for _d in (_six_ring(), _four_star(),
            ring_decomposition((0, 0, 0, 1, 1, 1), "12ring",
                               doc="one 12-ring per cell (RHG cycles with flipped edge "
                                   "pairings); primal graph not FCC, dual FCC"),
-           _three_ghz(), _four_star_bell()):
+           three_ghz(), _four_star_bell()):
     register_network(_d)
