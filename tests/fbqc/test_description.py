@@ -115,7 +115,7 @@ def test_derived_equals_hand_built_up_to_relabelling(kind, L):
         ch = [frozenset(r.tolist()) for r in h.checks[g]]
         assert set(cd) == set(ch) and len(cd) == len(ch)
         # graphs: the same edges (outcome bundles) between the same checks
-        def edges(net, cs, mp):
+        def edges(net, cs, mp, g=g):
             gr = net.graphs[g]
             return {(frozenset(mp[gr.edge_outcomes[e]].tolist()),
                      frozenset((cs[gr.edges[e, 0]], cs[gr.edges[e, 1]])))
@@ -217,7 +217,7 @@ def test_hypergraph_detected_and_graph_decoders_refused():
     assert cell.hypergraph == (True, True)
     net = FusionNetwork.from_description(d, 5)
     with pytest.raises(ValueError, match="lies in 4 checks.*hypergraph"):
-        net.graphs
+        _ = net.graphs
     with pytest.raises(ValueError, match="hypergraph"):
         fbqc.simulate(net, 5, HardwareAgnostic(0.01, 0.0), shots=4, seed=1)
     # its checks and membranes are still deterministic stabilizers (stim)
