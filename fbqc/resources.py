@@ -58,11 +58,16 @@ def _model(theta: np.ndarray, L: np.ndarray) -> np.ndarray:
 
 
 def _nll(theta: np.ndarray, L: np.ndarray, T: np.ndarray, k: np.ndarray, n: np.ndarray
-         ) -> float:
+         ) -> tuple[float, np.ndarray]:
+    """Negative binomial log-likelihood of the block counts and its gradient."""
     p = np.clip(_model(theta, L), 1e-300, 1 - 1e-12)
-    P = -np.expm1(T * np.log1p(-p))  # block failure probability
-    P = np.clip(P, 1e-300, 1 - 1e-15)
-    return float(-(k * np.log(P) + (n - k) * np.log1p(-P)).sum())
+    q = np.exp(T * np.log1p(-p))  # 1 - P
+    P = np.clip(1.0 - q, 1e-300, 1 - 1e-15)
+    nll = float(-(k * np.log(P) + (n - k) * np.log1p(-P)).sum())
+    dP = -(k / P - (n - k) / np.clip(1.0 - P, 1e-300, None))  # d nll / d P
+    dPdp = T * q / (1.0 - p)
+    g = dP * dPdp * p  # d nll / d log A
+    return nll, np.array([g.sum(), (-0.5 * (L + 1.0) * g).sum()])
 
 
 def _mle(L, T, k, n, start=None) -> np.ndarray:
@@ -72,8 +77,8 @@ def _mle(L, T, k, n, start=None) -> np.ndarray:
         rate = per_layer((k + 0.5) / (n + 1.0), T)
         slope, icpt = np.polyfit(0.5 * (L + 1.0), np.log(rate), 1)
         start = np.array([icpt, max(-slope, 1e-3)])
-    res = minimize(_nll, start, args=(L, T, k, n), method="Nelder-Mead",
-                   options={"xatol": 1e-9, "fatol": 1e-10, "maxiter": 4000})
+    res = minimize(_nll, start, args=(L, T, k, n), jac=True, method="BFGS",
+                   options={"gtol": 1e-8, "maxiter": 500})
     return np.asarray(res.x)
 
 

@@ -68,12 +68,57 @@ def _membrane_stats(stats, k: int):
     return out
 
 
-def _fit(stats, x: str, max_rate: float = 0.4):
-    try:
-        return sim.threshold(stats, x=x, size="L", bootstrap=200, max_rate=max_rate)
-    except ValueError as exc:
-        print("   threshold failed:", exc)
+class _Crossing:
+    """The crossing of the two largest sizes, with a 95 % parametric-bootstrap CI."""
+
+    def __init__(self, value: float, ci: tuple[float, float]):
+        self.value, self.ci = value, ci
+
+
+def _largest_crossing(stats, x: str, boot: int = 400, seed: int = 0):
+    acc: dict[tuple, list[int]] = {}
+    for s in stats:
+        a = acc.setdefault((s.json_metadata[x], s.json_metadata["L"]), [0, 0])
+        a[0] += s.errors
+        a[1] += s.shots
+    Ls = sorted({L for _, L in acc})
+    if len(Ls) < 2:
         return None
+    La, Lb = Ls[-2], Ls[-1]
+    grid = sorted(v for v, L in acc if L == La and (v, Lb) in acc)
+    ka, na, kb, nb = (np.array([acc[v, L][i] for v in grid], float)
+                      for L, i in ((La, 0), (La, 1), (Lb, 0), (Lb, 1)))
+
+    def cross(ra, rb):
+        d = rb - ra
+        for i in range(1, len(d)):
+            if d[i - 1] < 0 <= d[i]:
+                t = d[i - 1] / (d[i - 1] - d[i])
+                return grid[i - 1] + t * (grid[i] - grid[i - 1])
+        return float("nan")
+
+    c = cross(ka / na, kb / nb)
+    rng = np.random.default_rng(seed)
+    bs = np.array([cross(rng.binomial(na.astype(int), ka / na) / na,
+                         rng.binomial(nb.astype(int), kb / nb) / nb) for _ in range(boot)])
+    bs = bs[np.isfinite(bs)]
+    if not np.isfinite(c) or bs.size < boot // 2:
+        return None
+    return _Crossing(c, (float(np.percentile(bs, 2.5)), float(np.percentile(bs, 97.5))))
+
+
+def _fit(stats, x: str, max_rate: float = 0.4):
+    """FSS fit (:func:`sim.threshold`); where it is unstable (CI wider than ±10 %), the
+    crossing of the two largest sizes instead."""
+    try:
+        res = sim.threshold(stats, x=x, size="L", bootstrap=200, max_rate=max_rate)
+        if res.ci[1] - res.ci[0] < 0.2 * abs(res.value):
+            return res
+        print(f"   FSS fit unstable ({res.value:.4g} [{res.ci[0]:.4g}, {res.ci[1]:.4g}]); "
+              "using the largest-size crossing")
+    except ValueError as exc:
+        print("   threshold fit failed:", exc)
+    return _largest_crossing(stats, x)
 
 
 def _fmt(res, scale: float = 1.0, digits: int = 4) -> str:
