@@ -156,3 +156,15 @@ def test_sampler_records_open_blocks_and_keeps_periodic_ids():
     assert st.shots == 64
     with pytest.raises(ValueError, match="T"):
         s.validate({"network": "6ring", "L": 4, "T": 6})
+
+
+def test_block_circuit_runs_under_sinter_with_a_stim_decoder():
+    import sinter
+
+    tasks = [sinter.Task(circuit=stim_circuit(FusionNetwork("6ring", L, boundary="open"), L,
+                                              HardwareAgnostic(0.0, 0.004)),
+                         json_metadata={"L": L}) for L in (3, 5)]
+    stats = sinter.collect(num_workers=1, tasks=tasks, decoders=["pymatching"],
+                           max_shots=3000, print_progress=False)
+    rate = {s.json_metadata["L"]: s.errors / s.shots for s in stats}
+    assert rate[3] > rate[5] > 0
