@@ -120,8 +120,8 @@ def test_cli_dispatch_table(monkeypatch, capsys):
     capsys.readouterr()
     assert main([]) == 2 and main(["--help"]) == 0
     out = capsys.readouterr().out
-    assert all(f"  {name}" in out for name in ("sweep", "optics", "stim"))
-    assert set(cli.DESCRIPTIONS) == {"sweep", "optics", "stim"}
+    assert all(f"  {name}" in out for name in ("sweep", "optics", "stim", "resources"))
+    assert set(cli.DESCRIPTIONS) == {"sweep", "optics", "stim", "resources"}
 
 
 def test_erasure_crossing_small_L():
