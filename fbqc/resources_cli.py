@@ -153,7 +153,8 @@ def main(argv: Sequence[str] | None = None) -> int:
               "photons / logical qubit / layer [range] |")
         print("|---|---|---|---|")
         for r in rows:
-            print(f"| {r['target']:.0e} | {r['L']} [{r['L_lo']}, {r['L_hi']}] | "
+            hi = "∞" if r["L_hi"] > 10**5 else r["L_hi"]
+            print(f"| {r['target']:.0e} | {r['L']} [{r['L_lo']}, {hi}] | "
                   f"{_fmt_int(r['fusions'])} [{_fmt_int(r['fusions_lo'])}, "
                   f"{_fmt_int(r['fusions_hi'])}] | {_fmt_int(r['photons'])} "
                   f"[{_fmt_int(r['photons_lo'])}, {_fmt_int(r['photons_hi'])}] |")
