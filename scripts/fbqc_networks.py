@@ -47,10 +47,10 @@ from fbqc import FusionNetwork, HardwareAgnostic, stim_circuit
 #: centres of the sweeps: (erasure, pauli, optics failure at ℓ=0, optics loss at p_f=1/4)
 CENTRES = {
     "6ring": (0.1202, 0.0106, 0.432, 0.0275),
-    "4star": (0.0692, 0.0075, 0.30, 0.012),
+    "4star": (0.0692, 0.0075, 0.28, 0.0047),
     "12ring": (0.120, 0.0100, 0.43, 0.026),
-    "3ghz": (0.044, 0.0042, 0.22, None),
-    "4star-bell": (0.0351, 0.0037, 0.18, None),
+    "3ghz": (0.044, 0.0042, 0.23, None),
+    "4star-bell": (0.0351, 0.0037, 0.225, None),
 }
 STIM_PAULI = {"3ghz"}
 

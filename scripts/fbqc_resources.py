@@ -53,7 +53,7 @@ AXES = {
 }
 #: loss-per-photon thresholds ℓ* of the (2,2)-Shor boosted random-basis model (from
 #: scripts/fbqc_networks.py); the linear-optics points are fractions of them
-LOSS_STAR = {"6ring": 0.0275, "12ring": 0.0275, "4star": 0.0098}
+LOSS_STAR = {"6ring": 0.0275, "12ring": 0.0275, "4star": 0.0047}
 TARGETS = (1e-6, 1e-9, 1e-12)
 
 
