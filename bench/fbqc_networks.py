@@ -58,9 +58,9 @@ def main(argv=None) -> int:
     for kind in ("6ring", "4star"):
         for L in (8, 12):
             h, d = fbqc.FusionNetwork(kind, L), fbqc.FusionNetwork(f"{kind}-d", L)
-            fbqc.simulate(h, L, model, shots=16, seed=0)  # warm
-            th = _t(lambda h=h, L=L: fbqc.simulate(h, L, model, shots=a.shots, seed=1), 2)
-            td = _t(lambda d=d, L=L: fbqc.simulate(d, L, model, shots=a.shots, seed=1), 2)
+            fbqc.simulate(h, model, shots=16, seed=0)  # warm
+            th = _t(lambda h=h: fbqc.simulate(h, model, shots=a.shots, seed=1), 2)
+            td = _t(lambda d=d: fbqc.simulate(d, model, shots=a.shots, seed=1), 2)
             print(f"  {kind} L={L}: derived/hand-built time = {td / th:.2f}")
     print("## 3. open blocks (uf with the boundary node) against periodic, per shot")
     for kind in ("6ring", "4star", "12ring", "3ghz"):
@@ -68,9 +68,9 @@ def main(argv=None) -> int:
             tb = _t(lambda kind=kind, L=L: fbqc.FusionNetwork(kind, L, boundary="open"), 1)
             o = fbqc.FusionNetwork(kind, L, boundary="open")
             p = fbqc.FusionNetwork(kind, L)
-            fbqc.simulate(o, L, model, shots=16, seed=0)
-            to = _t(lambda o=o, L=L: fbqc.simulate(o, L, model, shots=a.shots, seed=1), 2)
-            tp = _t(lambda p=p, L=L: fbqc.simulate(p, L, model, shots=a.shots, seed=1), 2)
+            fbqc.simulate(o, model, shots=16, seed=0)
+            to = _t(lambda o=o: fbqc.simulate(o, model, shots=a.shots, seed=1), 2)
+            tp = _t(lambda p=p: fbqc.simulate(p, model, shots=a.shots, seed=1), 2)
             print(f"  {kind} L={L}: block build {tb:.2f} s; open/periodic time per shot = "
                   f"{to / tp:.2f} (open decodes the primal graph only)")
     return 0

@@ -195,11 +195,11 @@ def run(args) -> None:
             Ls = [6, 8] if q else [8, 12, 16]
             base = {"network": name, "encoding": "shor22", "basis": "random",
                     "photons_per_fusion": 4}
-            tasks = [("fbqc.optics_sampler:OpticsSampler",
+            tasks = [("fbqc-optics",
                       {**base, "L": L, "loss_per_photon": 0.0, "fusion_failure": p})
                      for L in Ls for p in _grid(cf, 0.12, 7)]
             if cl is not None:
-                tasks += [("fbqc.optics_sampler:OpticsSampler",
+                tasks += [("fbqc-optics",
                            {**base, "L": L, "loss_per_photon": p, "fusion_failure": 0.25})
                           for L in Ls for p in _grid(cl, 0.3, 7)]
             st = sim.collect(tasks, max_shots=800 if q else 2000, seed=args.seed,

@@ -145,7 +145,7 @@ def main(argv=None) -> int:
 
     ha_rows, ha_fits = _fit_rows(st, ha_label, TARGETS, 1, 2)
     # ---------------------------------------------------------- linear optics
-    lo_tasks = [("fbqc.optics_sampler:OpticsSampler",
+    lo_tasks = [("fbqc-optics",
                  {"network": net, "L": L, "boundary": "open",
                  "loss_per_photon": float(f"{fr * LOSS_STAR[net]:.4g}"),
                   "fusion_failure": 0.25, "photons_per_fusion": 4, "basis": "random",

@@ -172,6 +172,13 @@ class Sampler(sinter.Sampler):
     """
 
     name: ClassVar[str] = ""
+    #: Names of the observables in the ``obs_mistake_mask=…`` custom counts, one per
+    #: character (what ``sim.plot(..., observable=...)`` and
+    #: :func:`sim.observable_counts` read; empty when the sampler records none).
+    observables: ClassVar[tuple[str, ...]] = ()
+    #: Words for figures: parameter name -> axis label, and ``"errors"`` -> what an error
+    #: is (the y label); ``sim.plot`` uses them instead of raw parameter names.
+    labels: ClassVar[dict[str, str]] = {}
 
     def __reduce__(self) -> tuple[type, tuple]:
         return (type(self), ())
@@ -315,8 +322,10 @@ def make_task(sampler: str | Sampler, params: dict[str, Any]) -> tuple[sinter.Ta
     else:
         path = sampler_path(sampler)
         inst = resolve_sampler(path)
+    if not isinstance(params, dict) and callable(getattr(params, "to_json", None)):
+        params = params.to_json()  # declared sim.TaskParams
     if not isinstance(params, dict):
-        raise TypeError(f"params must be a dict, got {type(params).__name__}")
+        raise TypeError(f"params must be a dict or sim.TaskParams, got {type(params).__name__}")
     clean = canonical(inst.validate(dict(params)))
     task = sinter.Task(
         circuit=PLACEHOLDER_CIRCUIT,

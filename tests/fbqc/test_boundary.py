@@ -118,7 +118,7 @@ def test_p_L_falls_with_L_below_threshold():
     rates = []
     for L in (3, 5, 7):
         net = FusionNetwork("6ring", L, boundary="open")
-        r = fbqc.simulate(net, L, HardwareAgnostic(0.06, 0.0), decoder="erasure-ml",
+        r = fbqc.simulate(net, HardwareAgnostic(0.06, 0.0), decoder="erasure-ml",
                           shots=3000, seed=L)
         rates.append((r.errors, r.shots))
     (k3, n3), (k5, n5), (k7, n7) = rates
@@ -130,8 +130,8 @@ def test_stim_and_direct_agree_on_a_block(dec):
     L = 4
     net = FusionNetwork("12ring", L, boundary="open")
     model = HardwareAgnostic(0.07, 0.0)
-    a = fbqc.simulate(net, L, model, decoder=dec, shots=4000, seed=1)
-    b = fbqc.simulate_stim(net, L, model, decoder=dec, shots=4000, seed=2)
+    a = fbqc.simulate(net, model, decoder=dec, shots=4000, seed=1)
+    b = fbqc.simulate(net, model, backend="stim", decoder=dec, shots=4000, seed=2)
     pa, pb = a.errors / a.shots, b.errors / b.shots
     sd = np.sqrt(pa * (1 - pa) / a.shots + pb * (1 - pb) / b.shots)
     assert a.errors > 40 and abs(pa - pb) < 4 * sd

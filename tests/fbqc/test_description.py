@@ -132,8 +132,8 @@ def test_hand_built_thresholds_carry_over():
     """Same graphs, hence the same decoding: equal shots give rates equal within noise."""
     for kind, model, dec in (("6ring", HardwareAgnostic(0.0, 0.007), "mwpm"),
                              ("4star", HardwareAgnostic(0.07, 0.0), "erasure-ml")):
-        h = fbqc.simulate(kind, 6, model, decoder=dec, shots=1500, seed=11)
-        d = fbqc.simulate(FusionNetwork(f"{kind}-d", 6), 6, model, decoder=dec, shots=1500,
+        h = fbqc.simulate(kind, model, L=6, decoder=dec, shots=1500, seed=11)
+        d = fbqc.simulate(FusionNetwork(f"{kind}-d", 6), model, decoder=dec, shots=1500,
                           seed=12)
         assert h.errors > 20
         assert abs(h.errors - d.errors) <= 4 * np.sqrt(h.errors + d.errors)
@@ -219,7 +219,7 @@ def test_hypergraph_detected_and_graph_decoders_refused():
     with pytest.raises(ValueError, match="lies in 4 checks.*hypergraph"):
         _ = net.graphs
     with pytest.raises(ValueError, match="hypergraph"):
-        fbqc.simulate(net, 5, HardwareAgnostic(0.01, 0.0), shots=4, seed=1)
+        fbqc.simulate(net, HardwareAgnostic(0.01, 0.0), shots=4, seed=1)
     # its checks and membranes are still deterministic stabilizers (stim)
     c = stim_circuit(net, 5, HardwareAgnostic(0.0, 0.0))
     assert c.detector_error_model().num_detectors == sum(ch.shape[0] for ch in net.checks)
@@ -246,14 +246,14 @@ def test_downstream_works_on_derived_networks(name):
     net = FusionNetwork(name, L)
     for dec in ("uf", "mwpm", "erasure-ml"):
         model = HardwareAgnostic(0.02, 0.0 if dec == "erasure-ml" else 0.001)
-        r = fbqc.simulate(net, L, model, decoder=dec, shots=40, seed=1)
+        r = fbqc.simulate(net, model, decoder=dec, shots=40, seed=1)
         assert r.shots == 40 and 0 <= r.errors <= 40
-    r = fbqc.simulate(net, L, HardwareAgnostic(0.0, 0.0), decoder="uf", shots=20, seed=1)
+    r = fbqc.simulate(net, HardwareAgnostic(0.0, 0.0), decoder="uf", shots=20, seed=1)
     assert r.errors == 0
     lo = fbqc.LinearOptics(0.01, 0.25, encoding="shor22")
     er = lo.sample(net, 5, np.random.default_rng(0))
     assert er.shape == (5, net.n_outcomes)
-    s = fbqc.simulate_stim(net, L, HardwareAgnostic(0.05, 0.0), decoder="erasure-uf",
+    s = fbqc.simulate(net, HardwareAgnostic(0.05, 0.0), backend="stim", decoder="erasure-uf",
                            shots=50, seed=2)
     assert s.shots == 50
     # every single flip is corrected (uf and mwpm) on both graphs
@@ -268,8 +268,7 @@ def test_downstream_works_on_derived_networks(name):
 
 
 def test_samplers_accept_registered_networks():
-    from fbqc.optics_sampler import OpticsSampler
-    from fbqc.sampler import FusionSampler
+    from fbqc.sampler import FusionSampler, OpticsSampler
 
     s = FusionSampler()
     p = s.validate({"network": "12ring", "L": 4, "p_erasure": 0.05})

@@ -7,7 +7,6 @@ import math
 import numpy as np
 import pytest
 
-from fbqc.cli import main as fbqc_main
 from fbqc.network import FusionNetwork
 from fbqc.resources import (
     _block_layer,
@@ -17,6 +16,9 @@ from fbqc.resources import (
     resource_table,
     scaling_points,
 )
+from sim.cli import domain_main
+
+fbqc_main = domain_main("fbqc")
 
 
 def _synthetic(A: float, Lam: float, Ls, shots: int, rng) -> np.ndarray:
@@ -119,4 +121,5 @@ def test_resources_cli_end_to_end(capsys, tmp_path):
 ])
 def test_resources_cli_bad_arguments(argv, capsys):
     assert fbqc_main(["resources", *argv]) == 2
-    assert "erasurelab fbqc resources" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "erasurelab fbqc" in err and ("--" in err or "network" in err)
