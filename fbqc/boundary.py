@@ -160,35 +160,7 @@ def build_block(net: Any, desc: FusionDescription, L: int, T: int) -> None:
     if np.unique(d_q).size != d_q.size:
         raise RuntimeError("a qubit is measured twice")  # construction bug
     # ---------------------------------------------------------------- 3. checks
-    checks = []  # (outcomes, records, group, anchor)
-    lo_r = -span - 1
-    a_rng = [np.arange(lo_r, L - lo_r), np.arange(lo_r, L - lo_r), np.arange(lo_r, T - lo_r)]
-    A = np.stack(np.meshgrid(*a_rng, indexing="ij"), -1).reshape(-1, 3)
-    for t in cell.types:
-        cells = A[:, None, :] + t.offsets[None]  # (nA, w, 3)
-        ok = R.inside(cells)
-        rid_f = (R.rid(np.where(ok[..., None], cells, 0)) * nf + (t.outcomes // 2)[None])
-        b = np.broadcast_to((t.outcomes % 2)[None], rid_f.shape)
-        fi = np.where(ok, fus_index[rid_f], -1)
-        ri = np.where(ok, rec_index[rid_f], -1)
-        # a factor on a dangling qubit is measured iff its basis is the record's basis
-        bad = (ri >= 0) & (b != np.where(ri >= 0, b_meas[np.maximum(ri, 0)], -1))
-        keep = ~bad.any(axis=1) & (fi >= 0).any(axis=1)
-        for k in np.flatnonzero(keep):
-            sel = fi[k] >= 0
-            rs = ri[k] >= 0
-            checks.append((np.sort(fi[k][sel] * 2 + b[k][sel]), np.sort(ri[k][rs]), t.group,
-                           A[k]))
-    # dedupe (same outcome set)
-    seen: dict[tuple, int] = {}
-    uniq = []
-    for ch in checks:
-        key = (ch[2], tuple(ch[0].tolist()))  # same outcomes: the records agree too
-        if key in seen:
-            continue
-        seen[key] = len(uniq)
-        uniq.append(ch)
-    checks = uniq
+    checks = _block_checks(cell, R, span, fus_index, rec_index, b_meas)
     # ---------------------------------------------------------------- fill the network
     net.description = desc
     net.unit_cell = cell
@@ -233,7 +205,69 @@ def build_block(net: Any, desc: FusionDescription, L: int, T: int) -> None:
     net.record_paulis = rec_pauli
     net.record_coords = qpos[d_q]
     net.hypergraph = tuple(cell.hypergraph)
-    # checks per group
+    _group_checks(net, checks)
+    # ---------------------------------------------------------------- 4. graphs
+    graphs = _block_graphs(net, cell, desc)
+    net.all_graphs = tuple(graphs)
+    net._graphs = (graphs[0],)
+    net._hyper_msg = ""
+    # ---------------------------------------------------------------- 5. membrane
+    mem = np.zeros((6, net.n_outcomes), bool)
+    left = graphs[0].edge_outcomes[graphs[0].crossing[:, 0]].reshape(-1)
+
+    if not left.size:
+        raise ValueError(f"network {desc.name!r}: the block has no primal boundary edges at x=0")
+    mem[0, left] = True
+    recs = _membrane_records(net, cell, left)
+    if recs is None:
+        raise ValueError(f"network {desc.name!r}: no deterministic primal membrane ends on the "
+                         "block's smooth faces (the x=0 boundary outcomes are not a stabilizer "
+                         "up to boundary records)")
+    net.membranes = mem
+    mr = np.zeros((6, net.n_records), bool)
+    mr[0, recs] = True
+    net.membrane_records = mr
+
+
+def _block_checks(cell: UnitCell, R: _Region, span: int, fus_index: np.ndarray,
+                  rec_index: np.ndarray, b_meas: np.ndarray) -> list[tuple]:
+    """Every translate of every check type, restricted to the block, that is still
+    measured: ``(outcomes, records, group, anchor)``, one per distinct outcome set."""
+    L, T, nf = R.L, R.T, cell.nf
+    checks = []  # (outcomes, records, group, anchor)
+    lo_r = -span - 1
+    a_rng = [np.arange(lo_r, L - lo_r), np.arange(lo_r, L - lo_r), np.arange(lo_r, T - lo_r)]
+    A = np.stack(np.meshgrid(*a_rng, indexing="ij"), -1).reshape(-1, 3)
+    for t in cell.types:
+        cells = A[:, None, :] + t.offsets[None]  # (nA, w, 3)
+        ok = R.inside(cells)
+        rid_f = (R.rid(np.where(ok[..., None], cells, 0)) * nf + (t.outcomes // 2)[None])
+        b = np.broadcast_to((t.outcomes % 2)[None], rid_f.shape)
+        fi = np.where(ok, fus_index[rid_f], -1)
+        ri = np.where(ok, rec_index[rid_f], -1)
+        # a factor on a dangling qubit is measured iff its basis is the record's basis
+        bad = (ri >= 0) & (b != np.where(ri >= 0, b_meas[np.maximum(ri, 0)], -1))
+        keep = ~bad.any(axis=1) & (fi >= 0).any(axis=1)
+        for k in np.flatnonzero(keep):
+            sel = fi[k] >= 0
+            rs = ri[k] >= 0
+            checks.append((np.sort(fi[k][sel] * 2 + b[k][sel]), np.sort(ri[k][rs]), t.group,
+                           A[k]))
+    # dedupe (same outcome set)
+    seen: dict[tuple, int] = {}
+    uniq = []
+    for ch in checks:
+        key = (ch[2], tuple(ch[0].tolist()))  # same outcomes: the records agree too
+        if key in seen:
+            continue
+        seen[key] = len(uniq)
+        uniq.append(ch)
+    return uniq
+
+
+def _group_checks(net: Any, checks: list[tuple]) -> None:
+    """``net.checks`` / ``check_records`` / ``check_coords`` / ``check_cells`` per group
+    (rows padded with ``-1``)."""
     groups = []
     for g in (0, 1):
         mine = [c for c in checks if c[2] == g]
@@ -253,7 +287,12 @@ def build_block(net: Any, desc: FusionDescription, L: int, T: int) -> None:
     net.check_records = tuple(gr[1] for gr in groups)
     net.check_coords = tuple(gr[2] for gr in groups)
     net.check_cells = tuple(gr[3] for gr in groups)
-    # ---------------------------------------------------------------- 4. graphs
+
+
+def _block_graphs(net: Any, cell: UnitCell, desc: FusionDescription) -> list:
+    """The primal (and, when it is a graph, the dual) syndrome graph of the block, with a
+    virtual boundary node for the outcomes in one check."""
+    L, T = net.L, net.T
     net.outcome_graph = np.full(net.n_outcomes, -1, np.int8)
     net.outcome_checks = np.full((net.n_outcomes, 2), -1, np.int32)
     net.outcome_edge = np.full(net.n_outcomes, -1, np.int32)
@@ -304,25 +343,7 @@ def build_block(net: Any, desc: FusionDescription, L: int, T: int) -> None:
                     node_coords, node_cells, n_c, crossing)
         net.outcome_edge[outs] = np.arange(outs.size, dtype=np.int32)
         graphs.append(sg)
-    net.all_graphs = tuple(graphs)
-    net._graphs = (graphs[0],)
-    net._hyper_msg = ""
-    # ---------------------------------------------------------------- 5. membrane
-    mem = np.zeros((6, net.n_outcomes), bool)
-    left = graphs[0].edge_outcomes[graphs[0].crossing[:, 0]].reshape(-1)
-
-    if not left.size:
-        raise ValueError(f"network {desc.name!r}: the block has no primal boundary edges at x=0")
-    mem[0, left] = True
-    recs = _membrane_records(net, cell, left)
-    if recs is None:
-        raise ValueError(f"network {desc.name!r}: no deterministic primal membrane ends on the "
-                         "block's smooth faces (the x=0 boundary outcomes are not a stabilizer "
-                         "up to boundary records)")
-    net.membranes = mem
-    mr = np.zeros((6, net.n_records), bool)
-    mr[0, recs] = True
-    net.membrane_records = mr
+    return graphs
 
 
 def _missing_dx(cell: UnitCell, net: Any, outs: np.ndarray, anchors: np.ndarray, g: int

@@ -94,6 +94,40 @@ def _site_pos(site: tuple) -> np.ndarray:
     return np.array(a, float) + (_fpos(k) if t == "F" else _epos(k))
 
 
+def _walk_cycle(pairs: dict, pairing: tuple[int, ...], t: str, k: int, pi: int
+                ) -> list[tuple]:
+    """The cycle through copy ``pi`` of site ``(t, k)`` at cell 0: ``[(site, copy), ...]``."""
+
+    def partner(site, slot):
+        for p, q in pairs[(site[0], site[1])]:
+            if slot == p:
+                return q
+            if slot == q:
+                return p
+        raise AssertionError(slot)
+
+    def slot_of(site, other):
+        return next(s for s, n in _nbrs(site).items() if n == other)
+
+    start = (t, k, (0, 0, 0))
+    slot = pairs[(t, k)][pi][1]
+    cyc = [(start, pi)]
+    cur = start
+    for _ in range(64):
+        nxt = _nbrs(cur)[slot]
+        back = slot_of(nxt, cur)
+        npi = next(i for i, pr in enumerate(pairs[(nxt[0], nxt[1])]) if back in pr)
+        slot = partner(nxt, back)
+        cur = nxt
+        if (cur[0], cur[1]) == (t, k) and npi == pi:
+            if cur[2] != (0, 0, 0):
+                raise ValueError(f"pairing {pairing}: a cycle does not close "
+                                 "(it winds around the lattice)")
+            return cyc
+        cyc.append((cur, npi))
+    raise ValueError(f"pairing {pairing}: a cycle is longer than 64 sites")
+
+
 def ring_decomposition(pairing: tuple[int, ...], name: str, doc: str = "") -> FusionDescription:
     """The ring network of a turning pairing of the RHG sites' edges (``6`` bits: faces
     ``k = 0, 1, 2`` then edges ``k = 0, 1, 2``; 0/1 as in ``_FACE_PAIRS``/``_EDGE_PAIRS``).
@@ -108,44 +142,15 @@ def ring_decomposition(pairing: tuple[int, ...], name: str, doc: str = "") -> Fu
     pairs = {("F", k): _FACE_PAIRS[pairing[k]] for k in range(3)}
     pairs.update({("E", k): _EDGE_PAIRS[pairing[3 + k]] for k in range(3)})
 
-    def partner(site, slot):
-        for p, q in pairs[(site[0], site[1])]:
-            if slot == p:
-                return q
-            if slot == q:
-                return p
-        raise AssertionError(slot)
-
-    def slot_of(site, other):
-        return next(s for s, n in _nbrs(site).items() if n == other)
-
     # copy of a site = (type, k, pair index 0/1); walk the cycles of cell-0 copies
     seen: dict[tuple, tuple[int, int, tuple]] = {}  # (t,k,pair) -> (ring, position, offset)
     rings: list[list[tuple]] = []
     for t in "FE":
         for k in range(3):
             for pi in (0, 1):
-                key = (t, k, pi)
-                if key in seen:
+                if (t, k, pi) in seen:
                     continue
-                start = (t, k, (0, 0, 0))
-                slot = pairs[(t, k)][pi][1]
-                cyc = [(start, pi)]
-                cur = start
-                for _ in range(64):
-                    nxt = _nbrs(cur)[slot]
-                    back = slot_of(nxt, cur)
-                    npi = next(i for i, pr in enumerate(pairs[(nxt[0], nxt[1])]) if back in pr)
-                    slot = partner(nxt, back)
-                    cur = nxt
-                    if (cur[0], cur[1]) == (t, k) and npi == pi:
-                        if cur[2] != (0, 0, 0):
-                            raise ValueError(f"pairing {pairing}: a cycle does not close "
-                                             "(it winds around the lattice)")
-                        break
-                    cyc.append((cur, npi))
-                else:
-                    raise ValueError(f"pairing {pairing}: a cycle is longer than 64 sites")
+                cyc = _walk_cycle(pairs, pairing, t, k, pi)
                 r = len(rings)
                 for pos, (s, i) in enumerate(cyc):
                     k2 = (s[0], s[1], i)

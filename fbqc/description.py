@@ -423,6 +423,46 @@ class UnitCell:
                      for t in self.types)
 
 
+def _fusion_qubit(desc: FusionDescription, name: str, ref: Any, index: dict[str, int],
+                  start: np.ndarray) -> tuple[int, np.ndarray]:
+    """Cell-qubit id and cell offset of a fusion's qubit reference ``ref``."""
+    if not isinstance(ref, (tuple, list)) or len(ref) not in (2, 3):
+        raise ValueError(f"fusion {name!r}: qubit must be (instance, index, offset), "
+                         f"got {ref!r}")
+    inst, i = ref[0], ref[1]
+    off = _offset(ref[2] if len(ref) == 3 else (0, 0, 0), f"fusion {name!r}")
+    if inst not in index:
+        raise ValueError(f"fusion {name!r}: unknown instance {inst!r}")
+    k = index[inst]
+    n_k = desc.instances[k].state.n
+    if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not 0 <= i < n_k:
+        raise ValueError(f"fusion {name!r}: qubit index {i!r} out of range for "
+                         f"instance {inst!r} ({n_k} qubits)")
+    return int(start[k] + int(i)), off
+
+
+def _fusion_paulis(f: Fusion) -> list[str]:
+    """The fusion's two measured two-qubit Paulis (upper case), checked to commute."""
+    if len(f.paulis) != 2:
+        raise ValueError(f"fusion {f.name!r}: paulis must be two two-qubit Paulis")
+    out, xs, zs = [], [], []
+    for b, p in enumerate(f.paulis):
+        if not isinstance(p, str) or len(p) != 2 or set(p.upper()) - set("XYZ"):
+            raise ValueError(f"fusion {f.name!r}: basis {b} must be a two-qubit Pauli over "
+                             f"X, Y, Z acting on both qubits, got {p!r}")
+        out.append(p.upper())
+        x, z = symplectic(p)
+        xs.append(x)
+        zs.append(z)
+    if anticommutes(np.array(xs[:1]), np.array(zs[:1]), np.array(xs[1:]),
+                    np.array(zs[1:]))[0, 0]:
+        raise ValueError(f"fusion {f.name!r}: {out[0]} and {out[1]} anticommute; "
+                         "a fusion measures two commuting Paulis")
+    if out[0] == out[1]:
+        raise ValueError(f"fusion {f.name!r}: the two measured Paulis are equal")
+    return out
+
+
 def _validate(desc: FusionDescription) -> UnitCell:
     if not isinstance(desc, FusionDescription):
         raise TypeError(f"description must be a FusionDescription, got {type(desc).__name__}")
@@ -459,36 +499,9 @@ def _validate(desc: FusionDescription) -> UnitCell:
         if len(f.paulis) != 2:
             raise ValueError(f"fusion {f.name!r}: paulis must be two two-qubit Paulis")
         for ref, q_out, o_out in ((f.a, qa, oa), (f.b, qb, ob)):
-            if not isinstance(ref, (tuple, list)) or len(ref) not in (2, 3):
-                raise ValueError(f"fusion {f.name!r}: qubit must be (instance, index, offset), "
-                                 f"got {ref!r}")
-            inst, i = ref[0], ref[1]
-            off = _offset(ref[2] if len(ref) == 3 else (0, 0, 0), f"fusion {f.name!r}")
-            if inst not in index:
-                raise ValueError(f"fusion {f.name!r}: unknown instance {inst!r}")
-            k = index[inst]
-            n_k = desc.instances[k].state.n
-            if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not 0 <= i < n_k:
-                raise ValueError(f"fusion {f.name!r}: qubit index {i!r} out of range for "
-                                 f"instance {inst!r} ({n_k} qubits)")
-            q_out[j] = start[k] + int(i)
-            o_out[j] = off
+            q_out[j], o_out[j] = _fusion_qubit(desc, f.name, ref, index, start)
             used.setdefault(int(q_out[j]), []).append(f.name)
-        xs, zs = [], []
-        for b, p in enumerate(f.paulis):
-            if not isinstance(p, str) or len(p) != 2 or set(p.upper()) - set("XYZ"):
-                raise ValueError(f"fusion {f.name!r}: basis {b} must be a two-qubit Pauli over "
-                                 f"X, Y, Z acting on both qubits, got {p!r}")
-            paulis[j, b] = p.upper()
-            x, z = symplectic(p)
-            xs.append(x)
-            zs.append(z)
-        if anticommutes(np.array(xs[:1]), np.array(zs[:1]), np.array(xs[1:]),
-                        np.array(zs[1:]))[0, 0]:
-            raise ValueError(f"fusion {f.name!r}: {paulis[j, 0]} and {paulis[j, 1]} anticommute; "
-                             "a fusion measures two commuting Paulis")
-        if paulis[j, 0] == paulis[j, 1]:
-            raise ValueError(f"fusion {f.name!r}: the two measured Paulis are equal")
+        paulis[j] = _fusion_paulis(f)
         if np.array_equal(np.abs(oa[j] - ob[j]), [0, 0, 0]) and qa[j] == qb[j]:
             raise ValueError(f"fusion {f.name!r}: fuses a qubit with itself")
     for q in range(nq):
@@ -503,19 +516,24 @@ def _validate(desc: FusionDescription) -> UnitCell:
     reach = int(max(1, np.abs(oa).max(), np.abs(ob).max()))
     cell = UnitCell(desc, nq, q_inst, q_idx, q_pos, start[:-1].astype(np.int64), gx, gz,
                     q_inst.copy(), nf, qa, qb, oa, ob, paulis, f_pos, reach)
-    # anticommutation of every outcome's single-qubit factors with the local generators
+    cell._anti = _anticommuting(cell)
+    return cell
+
+
+def _anticommuting(cell: UnitCell) -> list[list[np.ndarray]]:
+    """Per outcome and side: the local generators its single-qubit factor anticommutes
+    with."""
     anti = []
-    for j in range(nf):
+    for j in range(cell.nf):
         for b in range(2):
             row = []
-            for side, q in ((0, qa[j]), (1, qb[j])):
-                x, z = symplectic(paulis[j, b][side])
-                gens = np.flatnonzero(q_inst == q_inst[q])  # generators of q's instance
-                a = (gx[gens, q] & z[0]) ^ (gz[gens, q] & x[0])
+            for side, q in ((0, cell.f_qa[j]), (1, cell.f_qb[j])):
+                x, z = symplectic(cell.f_paulis[j, b][side])
+                gens = np.flatnonzero(cell.g_inst == cell.q_inst[q])  # q's instance
+                a = (cell.g_x[gens, q] & z[0]) ^ (cell.g_z[gens, q] & x[0])
                 row.append(gens[a])
             anti.append(row)
-    cell._anti = anti
-    return cell
+    return anti
 
 
 class _Lattice:
@@ -596,6 +614,20 @@ def _span_dim(M: np.ndarray) -> int:
     return rank(M) if M.size else 0
 
 
+def _lighten(v: np.ndarray, rows: list[np.ndarray]) -> np.ndarray:
+    """Add rows to ``v`` while one lowers its weight (a local minimum)."""
+    w = int(v.sum())
+    improved = True
+    while improved and rows:
+        improved = False
+        for t in rows:
+            u = v ^ t
+            wu = int(u.sum())
+            if wu < w:
+                v, w, improved = u, wu, True
+    return v
+
+
 def _min_weight_new(N: np.ndarray, T: np.ndarray) -> list[np.ndarray]:
     """Light elements of span(N) that extend span(T), greedily (a matroid basis).
 
@@ -615,11 +647,7 @@ def _min_weight_new(N: np.ndarray, T: np.ndarray) -> list[np.ndarray]:
                 v ^= R[i]
         return v
 
-    new = []
-    for v in N:
-        r = reduce(v)
-        if r.any():
-            new.append(v)
+    new = [v for v in N if reduce(v).any()]
     if not new:
         return []
     # a basis of the new directions modulo span(T)
@@ -638,19 +666,7 @@ def _min_weight_new(N: np.ndarray, T: np.ndarray) -> list[np.ndarray]:
             cands.append(np.bitwise_xor.reduce(B[np.array(sel, bool)], axis=0))
     else:
         cands = list(B)
-    Tl = list(T)
-    out = []
-    for v in cands:  # local weight reduction with T's rows
-        w = int(v.sum())
-        improved = True
-        while improved and Tl:
-            improved = False
-            for t in Tl:
-                u = v ^ t
-                wu = int(u.sum())
-                if wu < w:
-                    v, w, improved = u, wu, True
-        out.append(v)
+    out = [_lighten(v, list(T)) for v in cands]
     out.sort(key=lambda v: (int(v.sum()), tuple(np.flatnonzero(v)[:4])))
     chosen: list[np.ndarray] = []
     cur = R.copy()
@@ -794,6 +810,26 @@ def _declared_types(cell: UnitCell) -> list[CheckType]:
     return types
 
 
+def _primal_outcome(desc: FusionDescription) -> int:
+    """The local outcome that defines the primal group (``desc.primal``, else outcome 0)."""
+    if desc.primal is None:
+        return 0
+    fname, b = desc.primal
+    names = [f.name for f in desc.fusions]
+    if fname not in names or b not in (0, 1):
+        raise ValueError(f"primal: {desc.primal!r} is not (fusion name, basis 0 or 1)")
+    return 2 * names.index(fname) + int(b)
+
+
+def _name_types(types: list[CheckType], n_groups: int) -> None:
+    """Unnamed check types are called ``primal``/``dual`` (numbered when several)."""
+    for g in range(n_groups):
+        mine = [t for t in types if t.group == g and not t.name]
+        base = "primal" if g == 0 else "dual"
+        for k, t in enumerate(mine):
+            t.name = base if len(mine) == 1 else f"{base}{k}"
+
+
 def _groups(cell: UnitCell, types: list[CheckType]) -> None:
     """Group the check types (shared outcome = same group), primal first; multiplicities."""
     nfo = 2 * cell.nf
@@ -815,14 +851,7 @@ def _groups(cell: UnitCell, types: list[CheckType]) -> None:
     roots = sorted({find(i) for i in range(len(types))}, key=lambda r: min(
         i for i in range(len(types)) if find(i) == r))
     desc = cell.desc
-    if desc.primal is not None:
-        fname, b = desc.primal
-        names = [f.name for f in desc.fusions]
-        if fname not in names or b not in (0, 1):
-            raise ValueError(f"primal: {desc.primal!r} is not (fusion name, basis 0 or 1)")
-        lo0 = 2 * names.index(fname) + int(b)
-    else:
-        lo0 = 0
+    lo0 = _primal_outcome(desc)
     if not occ[lo0]:
         raise ValueError(f"primal: outcome {cell.outcome_name(lo0)} is in no check")
     proot = find(occ[lo0][0])
@@ -834,11 +863,7 @@ def _groups(cell: UnitCell, types: list[CheckType]) -> None:
     gid = {r: g for g, r in enumerate(roots)}
     for i, t in enumerate(types):
         t.group = gid[find(i)]
-    for g in range(len(roots)):
-        mine = [t for t in types if t.group == g and not t.name]
-        base = "primal" if g == 0 else "dual"
-        for k, t in enumerate(mine):
-            t.name = base if len(mine) == 1 else f"{base}{k}"
+    _name_types(types, len(roots))
     mult = np.zeros((nfo, len(roots)), np.int64)
     for lo in range(nfo):
         for i in occ[lo]:

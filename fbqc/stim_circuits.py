@@ -128,14 +128,63 @@ def _line(gate: str, targets: np.ndarray) -> stim.Circuit:
     return stim.Circuit(gate + " " + " ".join(map(str, np.asarray(targets).reshape(-1).tolist())))
 
 
+def _prepare_hand_built(net: FusionNetwork) -> stim.Circuit:
+    """6-ring: ``H`` and a ring of ``CZ``; 4-star: GHZ by ``H`` and ``CNOT`` fan-out."""
+    c = stim.Circuit()
+    sq = net.state_qubits
+    if net.kind == "6ring":
+        c += _line("H", sq.reshape(-1))
+        c.append("TICK")
+        for j in range(6):  # two layers of disjoint CZs would do; six keeps it readable
+            pairs = np.stack([sq[:, j], sq[:, (j + 1) % 6]], axis=1).reshape(-1)
+            c += _line("CZ", pairs)
+    else:
+        c += _line("H", sq[:, 0])
+        c.append("TICK")
+        for j in range(1, 4):
+            c += _line("CNOT", np.stack([sq[:, 0], sq[:, j]], axis=1).reshape(-1))
+    return c
+
+
+def _detector_lines(net: FusionNetwork, rec0: int, recR: int) -> list[str]:
+    """One ``DETECTOR`` per check (primal, then dual): its outcomes (record ``rec0 + o``)
+    and, in an open block, its boundary records (``recR + r``)."""
+    lines = []
+    crec = getattr(net, "check_records", None)
+    for g in range(len(net.checks)):
+        coords = net.check_coords[g].tolist()
+        for ci, row in enumerate(np.asarray(net.checks[g]).tolist()):
+            x, y, z = coords[ci]
+            recs = sorted(r + rec0 for r in row if r >= 0)
+            if crec is not None:
+                recs += sorted(r + recR for r in crec[g][ci] if r >= 0)
+            lines.append(f"DETECTOR({x:g}, {y:g}, {z:g}, {g}) "
+                         + " ".join(f"rec[{r}]" for r in recs))
+    return lines
+
+
+def _observable_lines(net: FusionNetwork, rec0: int, recR: int) -> list[str]:
+    """The six membranes of a periodic network, the one membrane of an open block."""
+    lines = []
+    n_obs = 1 if net.boundary == "open" else 6
+    mrec = getattr(net, "membrane_records", None)
+    for k in range(n_obs):
+        recs = (np.flatnonzero(net.membranes[k]) + rec0).tolist()
+        if mrec is not None:
+            recs += (np.flatnonzero(mrec[k]) + recR).tolist()
+        lines.append(f"OBSERVABLE_INCLUDE({k}) " + " ".join(f"rec[{r}]" for r in recs))
+    return lines
+
+
 def stim_circuit(network: str | FusionNetwork, L: int, model: Any, *, p_state: float = 0.0,
                  seed: int | None = None) -> stim.Circuit:
     """The stim circuit of a fusion network under ``model``.
 
     Parameters
     ----------
-    network : ``"6ring"``, ``"4star"`` or a :class:`~fbqc.network.FusionNetwork`.
-    L : lattice size (periodic).
+    network : a network name (``"6ring"``, ``"4star"``, a registered description) or a
+        :class:`~fbqc.network.FusionNetwork` (periodic or an open block).
+    L : lattice size.
     model : :class:`~fbqc.noise.HardwareAgnostic` or unencoded
         :class:`~fbqc.optics.LinearOptics`.
     p_state : ``DEPOLARIZE1`` probability on every resource-state qubit before fusion.
@@ -143,7 +192,8 @@ def stim_circuit(network: str | FusionNetwork, L: int, model: Any, *, p_state: f
 
     Returns
     -------
-    stim.Circuit : detectors = checks (``n_checks`` primal, then dual), then heralds.
+    stim.Circuit : detectors = checks (``n_checks`` primal, then dual), then heralds;
+        observables: the six membranes (periodic) or the block's one membrane (open).
 
     Examples
     --------
@@ -162,20 +212,7 @@ def stim_circuit(network: str | FusionNetwork, L: int, model: Any, *, p_state: f
     sc = net.qubit_coords
     c = stim.Circuit("\n".join(
         f"QUBIT_COORDS({x:g}, {y:g}, {z:g}) {q}" for q, (x, y, z) in enumerate(sc.tolist())))
-    sq = net.state_qubits
-    if net.description is not None:
-        c += _prepare_states(net)
-    elif net.kind == "6ring":
-        c += _line("H", sq.reshape(-1))
-        c.append("TICK")
-        for j in range(6):  # two layers of disjoint CZs would do; six keeps it readable
-            pairs = np.stack([sq[:, j], sq[:, (j + 1) % 6]], axis=1).reshape(-1)
-            c += _line("CZ", pairs)
-    else:
-        c += _line("H", sq[:, 0])
-        c.append("TICK")
-        for j in range(1, 4):
-            c += _line("CNOT", np.stack([sq[:, 0], sq[:, j]], axis=1).reshape(-1))
+    c += _prepare_states(net) if net.description is not None else _prepare_hand_built(net)
     c.append("TICK")
     if p_state > 0:
         c += _line(f"DEPOLARIZE1({p_state!r})", np.arange(net.n_qubits))
@@ -216,26 +253,10 @@ def stim_circuit(network: str | FusionNetwork, L: int, model: Any, *, p_state: f
     rec0 = n_h - total  # rec index of outcome 0
     recR = n_h + net.n_outcomes - total  # rec index of record 0
 
-    lines = []
-    crec = getattr(net, "check_records", None)
-    for g in range(len(net.checks)):
-        coords = net.check_coords[g].tolist()
-        for ci, row in enumerate(np.asarray(net.checks[g]).tolist()):
-            x, y, z = coords[ci]
-            recs = sorted(r + rec0 for r in row if r >= 0)
-            if crec is not None:
-                recs += sorted(r + recR for r in crec[g][ci] if r >= 0)
-            lines.append(f"DETECTOR({x:g}, {y:g}, {z:g}, {g}) "
-                         + " ".join(f"rec[{r}]" for r in recs))
+    lines = _detector_lines(net, rec0, recR)
     for i, (_o, (x, y, z)) in enumerate(heralds):
         lines.append(f"DETECTOR({x:g}, {y:g}, {z:g}, {HERALD_TAG:g}) rec[{i - total}]")
-    n_obs = 1 if net.boundary == "open" else 6
-    mrec = getattr(net, "membrane_records", None)
-    for k in range(n_obs):
-        recs = (np.flatnonzero(net.membranes[k]) + rec0).tolist()
-        if mrec is not None:
-            recs += (np.flatnonzero(mrec[k]) + recR).tolist()
-        lines.append(f"OBSERVABLE_INCLUDE({k}) " + " ".join(f"rec[{r}]" for r in recs))
+    lines += _observable_lines(net, rec0, recR)
     c += stim.Circuit("\n".join(lines))
     return c
 
