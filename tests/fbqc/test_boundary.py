@@ -158,6 +158,67 @@ def test_sampler_records_open_blocks_and_keeps_periodic_ids():
         s.validate({"network": "6ring", "L": 4, "T": 6})
 
 
+def test_declared_params_carry_the_block_shape():
+    from fbqc.params import FusionParams, OpticsParams
+
+    p = FusionParams(network="12ring", L=4, p_erasure=0.05, boundary="open", T=4)
+    assert p.T is None and p.to_json()["boundary"] == "open" and "T" not in p.to_json()
+    assert FusionParams(network="6ring", L=4, boundary="open", T=6).to_json()["T"] == 6
+    assert FusionParams(network="6ring", L=4, T=4).T is None  # periodic: T = L allowed
+    with pytest.raises(ValueError, match="fbqc: .*only an open block"):
+        FusionParams(network="6ring", L=4, T=6)
+    with pytest.raises(ValueError, match="fbqc: parameter network must be one of .*'hexagon'"):
+        FusionParams(network="hexagon", L=4)
+    with pytest.raises(ValueError, match="boundary"):
+        FusionParams(network="6ring", L=4, boundary="twisted")
+    o = OpticsParams(network="4star", L=3, fusion_failure=0.1, boundary="open", T=5)
+    assert (o.to_json()["boundary"], o.to_json()["T"]) == ("open", 5)
+    assert p.chunk_shots() > FusionParams(network="12ring", L=4, boundary="open",
+                                          T=8).chunk_shots()
+
+
+def test_simulate_by_name_builds_the_block():
+    model = HardwareAgnostic(0.08, 0.0)
+    net = FusionNetwork("6ring", 4, boundary="open", T=5)
+    a = fbqc.simulate("6ring", model, L=4, boundary="open", T=5, shots=400, seed=3)
+    b = fbqc.simulate(net, model, shots=400, seed=3)
+    assert (a.errors, a.custom_counts) == (b.errors, b.custom_counts) and a.errors > 0
+    # only the primal x-membrane exists: any-x counts the same failures
+    c = fbqc.simulate(net, model, shots=400, seed=3, errors="any-x")
+    assert c.errors == b.errors
+    assert set(b.custom_counts) <= {"obs_mistake_mask=E_____"}
+    with pytest.raises(ValueError, match="boundary='periodic' does not match"):
+        fbqc.simulate(net, model, boundary="periodic", shots=1)
+    with pytest.raises(ValueError, match="T=4 does not match"):
+        fbqc.simulate(net, model, T=4, shots=1)
+    with pytest.raises(ValueError, match="only an open block"):
+        fbqc.simulate("6ring", model, L=4, T=5, shots=1)
+
+
+def test_cli_stim_and_sweep_on_blocks(tmp_path, capsys):
+    import sim
+    from sim.cli import main
+
+    circ = tmp_path / "b.stim"
+    assert main(["fbqc", "stim", "circuit", "--network", "12ring", "--L", "3",
+                 "--boundary", "open", "--T", "4", "--out", str(circ)]) == 0
+    text = circ.read_text()
+    assert text.count("OBSERVABLE_INCLUDE") == 1
+    assert main(["fbqc", "stim", "simulate", "--network", "4star", "--L", "3", "--boundary",
+                 "open", "--p-erasure", "0.05", "--shots", "50", "--seed", "1"]) == 0
+    assert "4star L=3 open T=3" in capsys.readouterr().out
+    out = tmp_path / "s.csv"
+    assert main(["fbqc", "sweep", "--network", "3ghz", "--L", "3", "--boundary", "open",
+                 "--T", "3,4", "--p-erasure", "0.02", "--max-shots", "32", "--seed", "1",
+                 "--workers", "1", "--no-progress", "--out", str(out)]) == 0
+    rows = sim.read_stats(out)
+    assert sorted(r.json_metadata.get("T", 3) for r in rows) == [3, 4]
+    assert all(r.json_metadata["boundary"] == "open" for r in rows)
+    assert main(["fbqc", "stim", "circuit", "--network", "6ring", "--L", "3",
+                 "--boundary", "open", "--T", "2"]) == 2
+    assert "T" in capsys.readouterr().err
+
+
 def test_block_circuit_runs_under_sinter_with_a_stim_decoder():
     import sinter
 
