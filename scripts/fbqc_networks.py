@@ -77,6 +77,9 @@ class _Crossing:
 
 
 def _largest_crossing(stats, x: str, boot: int = 400, seed: int = 0):
+    """The crossing of the two largest sizes (:func:`fbqc_optics.pair_crossing`)."""
+    from fbqc_optics import pair_crossing
+
     acc: dict[tuple, list[int]] = {}
     for s in stats:
         a = acc.setdefault((s.json_metadata[x], s.json_metadata["L"]), [0, 0])
@@ -87,25 +90,10 @@ def _largest_crossing(stats, x: str, boot: int = 400, seed: int = 0):
         return None
     La, Lb = Ls[-2], Ls[-1]
     grid = sorted(v for v, L in acc if L == La and (v, Lb) in acc)
-    ka, na, kb, nb = (np.array([acc[v, L][i] for v in grid], float)
-                      for L, i in ((La, 0), (La, 1), (Lb, 0), (Lb, 1)))
-
-    def cross(ra, rb):
-        d = rb - ra
-        for i in range(1, len(d)):
-            if d[i - 1] < 0 <= d[i]:
-                t = d[i - 1] / (d[i - 1] - d[i])
-                return grid[i - 1] + t * (grid[i] - grid[i - 1])
-        return float("nan")
-
-    c = cross(ka / na, kb / nb)
-    rng = np.random.default_rng(seed)
-    bs = np.array([cross(rng.binomial(na.astype(int), ka / na) / na,
-                         rng.binomial(nb.astype(int), kb / nb) / nb) for _ in range(boot)])
-    bs = bs[np.isfinite(bs)]
-    if not np.isfinite(c) or bs.size < boot // 2:
+    c, ci = pair_crossing(acc, grid, La, Lb, np.random.default_rng(seed), boot)
+    if not np.isfinite(c) or ci is None:
         return None
-    return _Crossing(c, (float(np.percentile(bs, 2.5)), float(np.percentile(bs, 97.5))))
+    return _Crossing(c, ci)
 
 
 def _fit(stats, x: str, max_rate: float = 0.4):
@@ -127,6 +115,18 @@ def _fmt(res, scale: float = 1.0, digits: int = 4) -> str:
         return "n/a"
     return (f"{res.value * scale:.{digits}g} [{res.ci[0] * scale:.{digits}g}, "
             f"{res.ci[1] * scale:.{digits}g}]")
+
+
+def _primal_dual(row: dict, st: list, x: str, label: str):
+    """Thresholds of the primal and the dual x-membrane into ``row``; the lower one is the
+    network's (``row[label + "*"]``), returned."""
+    rp = _fit(st, x)
+    rd = _fit(_membrane_stats(st, 3), x)
+    row[f"{label} primal"] = _fmt(rp)
+    row[f"{label} dual"] = _fmt(rd)
+    lo = min((r for r in (rp, rd) if r is not None), key=lambda r: r.value, default=None)
+    row[f"{label}*"] = _fmt(lo)
+    return lo
 
 
 def structure(name: str) -> dict:
@@ -161,12 +161,7 @@ def run(args) -> None:
             st = sim.collect(tasks, max_shots=1500 if q else 5000, seed=args.seed,
                              workers=args.workers, save_resume_filepath=out / f"erasure_{name}.csv",
                              progress=False)
-            rp = _fit(st, "p_erasure")
-            rd = _fit(_membrane_stats(st, 3), "p_erasure")
-            row["p_E primal"] = _fmt(rp)
-            row["p_E dual"] = _fmt(rd)
-            lo = min((r for r in (rp, rd) if r is not None), key=lambda r: r.value, default=None)
-            row["p_E*"] = _fmt(lo)
+            lo = _primal_dual(row, st, "p_erasure", "p_E")
             if lo is not None:
                 row["loss/photon (2-photon fusion)"] = (
                     f"{1 - math.sqrt(1 - lo.value):.4g} [{1 - math.sqrt(1 - lo.ci[0]):.4g}, "
@@ -183,12 +178,7 @@ def run(args) -> None:
             st = sim.collect(tasks, max_shots=800 if q else 6000, seed=args.seed,
                              workers=args.workers, save_resume_filepath=out / f"pauli_{name}.csv",
                              progress=False)
-            rp = _fit(st, "p_pauli")
-            rd = _fit(_membrane_stats(st, 3), "p_pauli")
-            row["p_P primal"] = _fmt(rp)
-            row["p_P dual"] = _fmt(rd)
-            lo = min((r for r in (rp, rd) if r is not None), key=lambda r: r.value, default=None)
-            row["p_P*"] = _fmt(lo)
+            _primal_dual(row, st, "p_pauli", "p_P")
             row["pauli decoder"] = "mwpm (stim DEM)" if extra else "mwpm"
             print(f"   pauli primal {row['p_P primal']}  dual {row['p_P dual']}")
         if "optics" in args.only:
