@@ -323,6 +323,10 @@ class FusionNetwork:
         hand-built networks are built from their descriptions (identical in the bulk).
     T : the block's extent in ``z`` (time) for ``boundary="open"``; default ``L``.
 
+    Notes
+    -----
+    See the module docstring for every array and its indexing.
+
     Attributes beyond the module docstring: ``boundary``, ``T``, ``description`` (the
     :class:`~fbqc.description.FusionDescription`, ``None`` for hand-built),
     ``hypergraph`` (per group: an outcome in more than two checks; then :attr:`graphs`
