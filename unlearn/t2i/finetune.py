@@ -167,6 +167,18 @@ class _Setup:
         self.x, self.t, self.i = pool(self.ref, self.prompts, n=pool_images, steps=pool_steps,
                                       seed=seed, guidance=guidance)
 
+    def preserve_pool(self, spec, *, n_prompts, pool_images, pool_steps, seed):
+        """``(prompts, x_t, t, index, states, mask)``: up to ``n_prompts`` of the spec's
+        preserve prompts (the empty prompt left out), their trajectories from the frozen
+        model and their context states."""
+        keep = [p for p in spec.preserve_prompts if p] or [""]
+        keep = [keep[j] for j in self.rng.choice(len(keep), size=min(n_prompts, len(keep)),
+                                                 replace=False)]
+        px, pt, pi = pool(self.ref, keep, n=max(len(keep), pool_images // 2),
+                          steps=pool_steps, seed=seed + 1)
+        states, mask = self.ref.encode(keep)
+        return keep, px, pt, pi, states, mask
+
     def batch(self, b, x=None, t=None, i=None):
         x = self.x if x is None else x
         t = self.t if t is None else t
@@ -324,13 +336,9 @@ def _advunlearn(model, spec, *, iterations: int = 100, lr: float = 1e-4, eta: fl
     s = _Setup(model, spec, pool_images=pool_images, pool_steps=pool_steps, seed=seed)
     enc = model.text_encoder
     ids, mask = enc.tokenize(s.prompts)
-    keep = [p for p in spec.preserve_prompts if p]
-    keep = [keep[j] for j in s.rng.choice(len(keep), size=min(retain_prompts, len(keep)),
-                                          replace=False)] if keep else [""]
+    keep, rx, rt, ri, r_states, _ = s.preserve_pool(
+        spec, n_prompts=retain_prompts, pool_images=pool_images, pool_steps=pool_steps, seed=seed)
     r_ids, r_mask = enc.tokenize(keep)
-    r_states, _ = s.ref.encode(keep)
-    rx, rt, ri = pool(s.ref, keep, n=max(len(keep), pool_images // 2), steps=pool_steps,
-                      seed=seed + 1)
     pick = (lambda n: True) if layers == "all" else (
         lambda n: n.startswith("encoder.layer.0."))
     params = _select(enc.bert, pick)
@@ -588,13 +596,10 @@ def _trce(model, spec, *, lam: float = 0.5, s_eot: float = 1.0, iterations: int 
     T = int(s.t.max())
     early = s.t >= (1.0 - early_from) * T if early_from < 1.0 else s.t >= 0
     ex, et, ei = s.x[early], s.t[early], s.i[early]
-    keep = [p for p in spec.preserve_prompts if p]
-    keep = [keep[j] for j in s.rng.choice(len(keep), size=min(16, len(keep)), replace=False)]
-    px, pt, pi = pool(s.ref, keep, n=max(len(keep), pool_images // 2), steps=pool_steps,
-                      seed=seed + 1)
+    _, px, pt, pi, p_states, p_mask = s.preserve_pool(
+        spec, n_prompts=16, pool_images=pool_images, pool_steps=pool_steps, seed=seed)
     pe = pt >= (1.0 - early_from) * T if early_from < 1.0 else pt >= 0
     px, pt, pi = px[pe], pt[pe], pi[pe]
-    p_states, p_mask = s.ref.encode(keep)
     params = _select(model.unet, lambda n: "attn2" in n)
     unet = model.unet
 
@@ -641,11 +646,8 @@ def _ace(model, spec, *, iterations: int = 100, lr: float = 1e-4, eta: float = 1
         X, Tt, I = torch.cat([s.x, rx]), torch.cat([s.t, rt]), torch.cat([s.i, ri])
     else:
         X, Tt, I = s.x, s.t, s.i
-    keep = [p for p in spec.preserve_prompts if p]
-    keep = [keep[j] for j in s.rng.choice(len(keep), size=min(16, len(keep)), replace=False)]
-    px, pt, pi = pool(s.ref, keep, n=max(len(keep), pool_images // 2), steps=pool_steps,
-                      seed=seed + 1)
-    p_states, p_mask = s.ref.encode(keep)
+    _, px, pt, pi, p_states, p_mask = s.preserve_pool(
+        spec, n_prompts=16, pool_images=pool_images, pool_steps=pool_steps, seed=seed)
     params = _select(model.unet, lambda n: "attn2" in n)
     unet = model.unet
 
