@@ -466,7 +466,9 @@ def run_bench(out_dir, *, size: str = "quick", targets=None, methods=METHODS_ORD
         for k in range(1, len(seed_list) + 1):
             summary = sim.run_grid(experiment, grid, seeds=seed_list[:k], out=out / csv,
                                    progress=progress)
-    md = (f"# unlearn.t2i erasure benchmark (size {size!r}, seeds {seeds}, "
+    done = sorted({int(s["n"]) for s in summary if s["metric"] == "score"})
+    md = (f"# unlearn.t2i erasure benchmark (size {size!r}, seeds asked {seeds}, seeds done "
+          f"per cell {'/'.join(map(str, done)) or 0}, "
           f"{cfg['images_per_set']} images per prompt set, {cfg['steps']} DDIM steps)\n"
           + table(summary, targets, methods) + "\n\n## The papers' claims, as measured\n\n"
           + claims(summary, targets) + "\n")
