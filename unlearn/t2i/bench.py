@@ -25,7 +25,7 @@ Examples
 >>> from unlearn.t2i.bench import plan_grid
 >>> g = plan_grid(["seven"], ["none", "esd-x"], size="quick")
 >>> [(p["target"], p["method"], p["options"].get("iterations")) for p in g]
-[('seven', 'none', None), ('seven', 'esd-x', 60)]
+[('seven', 'none', None), ('seven', 'esd-x', 40)]
 """
 
 from __future__ import annotations
