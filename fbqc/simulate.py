@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .decoders import DECODERS, MatchingDecoder, UnionFindDecoder, erasure_windings
+from .decoders import DECODERS, erasure_windings, make_decoder
 from .network import MEMBRANE_NAMES, FusionNetwork
 from .noise import HardwareAgnostic, bernoulli
 
@@ -62,7 +62,7 @@ class _Decoders:
         key = (name, g)
         if key not in self._cache:
             graph = self.net.graphs[g]
-            self._cache[key] = UnionFindDecoder(graph) if name == "uf" else MatchingDecoder(graph)
+            self._cache[key] = make_decoder(name, graph)
         return self._cache[key]
 
 

@@ -35,7 +35,9 @@ from .stim_circuits import _network, stim_circuit
 
 __all__ = ["STIM_DECODERS", "StimSimulator", "simulate_stim"]
 
-STIM_DECODERS = ("uf", "mwpm", "erasure-ml", "erasure-uf", "erasure-mwpm", "mwpm-correlated")
+STIM_DECODERS = ("uf", "mwpm", "erasure-ml", "erasure-uf", "erasure-mwpm", "mwpm-correlated",
+                 "fusion-blossom", "erasure-fusion-blossom", "cluster-mwpm",
+                 "erasure-cluster-mwpm")
 
 
 class StimSimulator:
@@ -66,7 +68,7 @@ class StimSimulator:
             self._dec = None
         else:
             dem = self.circuit.detector_error_model(approximate_disjoint_errors=True)
-            method = "mwpm" if decoder in ("mwpm", "erasure-mwpm") else "uf"
+            method = "uf" if decoder == "erasure-ml" else decoder.removeprefix("erasure-")
             self._dec = ErasureDecoder(method).compile_decoder_for_dem(dem=dem)
         self.dem = dem
 
