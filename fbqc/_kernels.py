@@ -14,14 +14,14 @@ The boundary node is an ordinary node of the graph except that its syndrome entr
 ignored, a cluster that contains it is never odd (the boundary absorbs any parity), and
 paths never pass through it (it is an end point only).
 
-Three decoders share the union-find growth :func:`_grow` and the peeling :func:`_peel`:
+Kernels:
 
 * :func:`uf_decode_batch` -- union-find (Delfosse--Nickerson, arXiv:1709.06218) with
-  erased (and weight-0) edges pre-grown, weighted growth, and peeling (Delfosse--Zemor,
-  arXiv:1703.01517);
-* :func:`cluster_mwpm_decode_batch` -- the same clusters, then an exact minimum-weight
-  perfect matching of the defects inside each cluster (:func:`max_weight_matching`,
-  Edmonds' blossom algorithm), with erased edges at weight 0;
+  erased (and weight-0) edges pre-grown, weighted growth (:func:`_grow`), and peeling
+  (Delfosse--Zemor, arXiv:1703.01517; :func:`_peel`);
+* :func:`local_mwpm_decode_batch` -- erased edges contracted, an exact minimum-weight
+  perfect matching (:func:`max_weight_matching`, Edmonds' blossom algorithm) among
+  nearby defects, then the same peeling inside the erased components;
 * :func:`erasure_windings` -- the homology of the erased subgraph (exact ML for erasure).
 """
 
@@ -196,50 +196,6 @@ def _grow(indptr, adj_node, adj_edge, eu, ev, boundary, w, syn, erased, parent, 
             odd[i] = odd2[i]
         n_odd = n2
     return 0
-
-
-@njit(cache=True, nogil=True)
-def _grow_margin(indptr, adj_node, adj_edge, eu, ev, seeds, n_seeds, margin, parent, size,
-                 parity, bnd, head, tail, nxt, rem, rate, full, stamp, roots, touched,
-                 newfull):
-    """One more growth step of ``margin`` (per side) for every cluster that holds one of
-    the nodes ``seeds[:n_seeds]``, odd or not; clusters joined by saturated edges merge."""
-    n_r = 0
-    for i in range(n_seeds):
-        stamp[_find(parent, seeds[i])] = -1
-    for i in range(n_seeds):
-        r = _find(parent, seeds[i])
-        if stamp[r] != -2:
-            stamp[r] = -2
-            roots[n_r] = r
-            n_r += 1
-    n_t = 0
-    for i in range(n_r):
-        r = roots[i]
-        u = head[r]
-        while u != -1:
-            for j in range(indptr[u], indptr[u + 1]):
-                e = adj_edge[j]
-                if full[e] or _find(parent, adj_node[j]) == r:
-                    continue
-                if rate[e] == 0:
-                    touched[n_t] = e
-                    n_t += 1
-                rate[e] += 1
-            u = nxt[u]
-    n_new = 0
-    for i in range(n_t):
-        e = touched[i]
-        rem[e] -= margin * rate[e]
-        rate[e] = 0
-        if rem[e] <= 1e-9:
-            rem[e] = 0.0
-            full[e] = 2
-            newfull[n_new] = e
-            n_new += 1
-    for i in range(n_new):
-        e = newfull[i]
-        _union(parent, size, parity, bnd, head, tail, nxt, eu[e], ev[e])
 
 
 @njit(cache=True, nogil=True)
@@ -498,7 +454,7 @@ def _leaves(b, n, childs, nchild, out, stack):
 
 
 @njit(cache=True, nogil=True)
-def max_weight_matching(n, eu, ev, wt, out_mate):
+def max_weight_matching(n, eu, ev, wt, out_mate, out_edge):
     """Maximum-weight matching of maximum cardinality on a general graph.
 
     Edmonds' blossom algorithm in the O(n^3) primal-dual form of Galil (ACM Comput.
@@ -513,6 +469,7 @@ def max_weight_matching(n, eu, ev, wt, out_mate):
     eu, ev : (m,) int64 edge endpoints (no self-loops).
     wt : (m,) int64 **even** edge weights (all arithmetic then stays integral).
     out_mate : (n,) int64, written: the partner of each vertex, ``-1`` if unmatched.
+    out_edge : (n,) int64, written: the index of each vertex's matched edge (or ``-1``).
     """
     m = eu.shape[0]
     n2 = 2 * n
@@ -974,6 +931,7 @@ def max_weight_matching(n, eu, ev, wt, out_mate):
                 expand_blossom(b, True, 0)
     for v in range(n):
         out_mate[v] = endpoint[mate[v]] if mate[v] >= 0 else -1
+        out_edge[v] = mate[v] // 2 if mate[v] >= 0 else -1
 
 
 # ---------------------------------------------------------------------------------------
@@ -1049,384 +1007,552 @@ def _heap_pop(hk, hv, n):
 
 
 @njit(cache=True, nogil=True)
-def _search(src, want, need_b, tgt, indptr, adj_node, adj_edge, eu, ev, boundary, bcomp,
-            wi, full, comp, defidx, dist, pred, seen, hk, hv, touched, cand_j, cand_d,
-            corr, corr_list, n_corr, inlist, clu, region, uni):
-    """Dijkstra from node ``src`` (pre-grown edges have length 0; never through the
-    boundary node).
+def _queue_pop(hk, hv, nh, qh, uni):
+    """Pop from the binary heap (``uni <= 0``) or the front of the 0-1 BFS deque."""
+    if uni > 0:
+        d = hk[qh]
+        u = hv[qh]
+        qh += 1
+        if qh == hk.shape[0]:
+            qh = 0
+        return d, u, nh - 1, qh
+    d, u, nh = _heap_pop(hk, hv, nh)
+    return d, u, nh, qh
 
-    Candidate mode (``tgt < 0``): stops once ``want`` other defects of the cluster
-    (``defidx[comp] >= 0``) and, if ``need_b``, the boundary's component are settled,
-    after settling every node at that distance (ties); writes the defects found to
-    ``cand_j`` / ``cand_d`` and returns ``(count, boundary distance or -1, 0)``.
-    Path mode: stops at the first node of component ``tgt``, toggles the edges of the
-    path in ``corr`` and returns ``(0, distance or -1, new n_corr)``.
 
-    With ``uni > 0`` (every non-zero length equals ``uni``) the queue is the deque of a
-    0-1 breadth-first search instead of a binary heap.
+@njit(cache=True, nogil=True)
+def _queue_push(hk, hv, nh, qh, qt, uni, key, v, zero):
+    """Push onto the heap, or onto the deque (front for a 0-length edge, else back)."""
+    if uni <= 0:
+        return _heap_push(hk, hv, nh, key, v), qh, qt
+    cap = hk.shape[0]
+    if zero:
+        qh = qh - 1 if qh > 0 else cap - 1
+        hk[qh] = key
+        hv[qh] = v
+    else:
+        hk[qt] = key
+        hv[qt] = v
+        qt = qt + 1 if qt + 1 < cap else 0
+    return nh + 1, qh, qt
+
+
+@njit(cache=True, nogil=True)
+def _search(src, want, reach, tgt, indptr, adj_node, adj_edge, eu, ev, boundary, wi, uni, pre,
+            comp, defidx, dist, pred, seen, hk, hv, touched, cand_j, cand_d, corr, corr_list,
+            n_corr, inlist):
+    """Shortest paths from node ``src``: pre-grown edges have length 0, the others
+    ``wi`` (``-1``: no edge); never through the boundary node.  ``dist`` must be all
+    ``INT64_MAX`` on entry and is restored on exit.
+
+    Candidate mode (``tgt < 0``): settles every node up to the larger of the distance of
+    the ``want``-th other defect found (components ``c`` with ``defidx[c] >= 0``) and the
+    distance of the first one plus ``reach`` (ties included); writes the defects' indices
+    and distances to ``cand_j`` / ``cand_d`` and returns ``(count, n_corr)``.  Path mode:
+    stops at the first node of component ``tgt``, toggles the path's edges in ``corr``
+    and returns ``(distance or -1, n_corr)``.
     """
+    INF = np.iinfo(np.int64).max
     ca = comp[src]
     n_t = 1
     touched[0] = src
     dist[src] = 0
     pred[src] = -1
-    cap = hk.shape[0]
-    qh = 0
-    qt = 1
     hk[0] = 0
     hv[0] = src
     nh = 1
+    qh = 0
+    qt = 1
     n_found = 0
-    db = -1
-    dstop = -1
-    done = False
+    dstop = INF
+    dfirst = INF
+    result = -1
     while nh > 0:
-        if uni > 0:
-            d = hk[qh]
-            u = hv[qh]
-            qh += 1
-            if qh == cap:
-                qh = 0
-            nh -= 1
-        else:
-            d, u, nh = _heap_pop(hk, hv, nh)
+        d, u, nh, qh = _queue_pop(hk, hv, nh, qh, uni)
         if d > dist[u]:
             continue
-        if done and d > dstop:
+        if d > dstop:
             break
         c = comp[u]
         if tgt >= 0:
             if c == tgt:
-                x = u
-                while pred[x] >= 0:
-                    e = pred[x]
-                    corr[e] ^= 1
-                    if not inlist[e]:
-                        inlist[e] = 1
-                        corr_list[n_corr] = e
-                        n_corr += 1
-                    x = eu[e] if ev[e] == x else ev[e]
-                for i in range(n_t):
-                    dist[touched[i]] = np.iinfo(np.int64).max
-                return 0, d, n_corr
-        else:
-            if c != ca and defidx[c] >= 0 and seen[c] != src:
-                seen[c] = src
-                cand_j[n_found] = defidx[c]
-                cand_d[n_found] = d
-                n_found += 1
-            if c == bcomp and db < 0:
-                db = d
-            if not done and n_found >= want and (db >= 0 or not need_b):
-                done = True
-                dstop = d
+                n_corr = _trace(u, pred, eu, ev, corr, corr_list, n_corr, inlist)
+                result = d
+                break
+        elif c != ca and defidx[c] >= 0 and seen[c] != src:
+            seen[c] = src
+            cand_j[n_found] = defidx[c]
+            cand_d[n_found] = d
+            if n_found == 0:
+                dfirst = d
+            n_found += 1
+            if n_found >= want and dstop == INF:
+                dstop = max(d, dfirst + reach)
         if u == boundary:
             continue
         for j in range(indptr[u], indptr[u + 1]):
             e = adj_edge[j]
-            we = 0 if full[e] == 1 else wi[e]
+            we = 0 if pre[e] else wi[e]
             if we < 0:
                 continue
             v = adj_node[j]
-            if region >= 0 and clu[v] != region:
-                continue
             nd = d + we
             if nd < dist[v]:
-                if dist[v] == np.iinfo(np.int64).max:
+                if dist[v] == INF:
                     touched[n_t] = v
                     n_t += 1
                 dist[v] = nd
                 pred[v] = e
-                if uni <= 0:
-                    nh = _heap_push(hk, hv, nh, nd, v)
-                else:
-                    if we == 0:
-                        qh = qh - 1 if qh > 0 else cap - 1
-                        hk[qh] = nd
-                        hv[qh] = v
-                    else:
-                        hk[qt] = nd
-                        hv[qt] = v
-                        qt = qt + 1 if qt + 1 < cap else 0
-                    nh += 1
+                nh, qh, qt = _queue_push(hk, hv, nh, qh, qt, uni, nd, v, we == 0)
     for i in range(n_t):
-        dist[touched[i]] = np.iinfo(np.int64).max
+        dist[touched[i]] = INF
     if tgt >= 0:
-        return 0, -1, n_corr
-    return n_found, db, 0
+        return result, n_corr
+    return n_found, n_corr
 
 
 @njit(cache=True, nogil=True)
-def _match_cluster(defs, k, has_b, knn, indptr, adj_node, adj_edge, eu, ev, boundary, bcomp,
-                   wi, full, comp, defidx, dist, pred, seen, hk, hv, touched, cand_j, cand_d,
-                   corr, corr_list, n_corr, inlist, clu, region, uni):
-    """Minimum-weight perfect matching of the ``k`` defects ``defs`` of one cluster (with
-    the boundary when ``has_b``); toggles the matched paths.  Returns ``(n_corr, cost)``,
-    cost ``-1`` if no perfect matching was found."""
-    for i in range(k):
-        defidx[defs[i]] = i
-    want = min(knn, k - 1)
-    cost = np.int64(-1)
-    mate = np.empty(2 * k, np.int64)
-    db = np.empty(k, np.int64)
-    while True:
-        keys = np.empty(k * max(want, 1) + 8, np.int64)
-        dd = np.empty(k * max(want, 1) + 8, np.int64)
-        nk = 0
-        for i in range(k):
-            nf, db[i], _ = _search(defs[i], want, has_b, -1, indptr, adj_node, adj_edge, eu,
-                                   ev, boundary, bcomp, wi, full, comp, defidx, dist, pred,
-                                   seen, hk, hv, touched, cand_j, cand_d, corr, corr_list,
-                                   n_corr, inlist, clu, region, uni)
-            if nk + nf > keys.shape[0]:
-                grow = max(2 * keys.shape[0], nk + nf)
-                k2 = np.empty(grow, np.int64)
-                d2 = np.empty(grow, np.int64)
-                k2[:nk] = keys[:nk]
-                d2[:nk] = dd[:nk]
-                keys = k2
-                dd = d2
-            for t in range(nf):
-                j = cand_j[t]
-                keys[nk] = min(i, j) * k + max(i, j)
-                dd[nk] = cand_d[t]
-                nk += 1
-        for i in range(k):  # ``seen[target] = source``: clear for a retry or next cluster
-            seen[defs[i]] = -1
-        order = np.argsort(keys[:nk], kind="mergesort")
-        nv = 2 * k if has_b else k
-        m_max = 2 * nk + k
-        bu = np.empty(m_max, np.int64)
-        bv = np.empty(m_max, np.int64)
-        bd = np.empty(m_max, np.int64)
-        m = 0
-        last = -1
-        for t in range(nk):
-            key = keys[order[t]]
-            if key == last:
+def _trace(x, pred, eu, ev, corr, corr_list, n_corr, inlist):
+    """Toggle the edges of the tree path from node ``x`` back to its root."""
+    while pred[x] >= 0:
+        e = pred[x]
+        corr[e] ^= 1
+        if not inlist[e]:
+            inlist[e] = 1
+            corr_list[n_corr] = e
+            n_corr += 1
+        x = eu[e] if ev[e] == x else ev[e]
+    return n_corr
+
+
+@njit(cache=True, nogil=True)
+def _boundary_distances(indptr, adj_node, adj_edge, boundary, bcomp, wi, uni, pre, comp,
+                        dist, hk, hv, defs, n, db):
+    """``db[i]``: the shortest path length from defect ``defs[i]`` to the boundary's
+    component (one search from the boundary's component outwards); ``-1`` if none."""
+    INF = np.iinfo(np.int64).max
+    N = dist.shape[0]
+    nh = 0
+    qh = 0
+    qt = 0
+    for u in range(N):
+        if comp[u] == bcomp:
+            dist[u] = 0
+            hk[qt] = 0
+            hv[qt] = u
+            qt += 1
+            nh += 1
+    while nh > 0:
+        d, u, nh, qh = _queue_pop(hk, hv, nh, qh, uni)
+        if d > dist[u] or u == boundary:
+            continue
+        for j in range(indptr[u], indptr[u + 1]):
+            e = adj_edge[j]
+            we = 0 if pre[e] else wi[e]
+            if we < 0:
                 continue
-            last = key
-            a = key // k
-            b = key % k
-            bu[m] = a
-            bv[m] = b
-            bd[m] = dd[order[t]]
-            m += 1
-            if has_b:
-                bu[m] = k + a
-                bv[m] = k + b
-                bd[m] = 0
-                m += 1
-        if has_b:
-            for i in range(k):
-                if db[i] >= 0:
-                    bu[m] = i
-                    bv[m] = k + i
-                    bd[m] = db[i]
-                    m += 1
-        dmax = np.int64(0)
-        for t in range(m):
-            if bd[t] > dmax:
-                dmax = bd[t]
-        wt = np.empty(m, np.int64)
-        for t in range(m):
-            wt[t] = 2 * (dmax + 1 - bd[t])
-        max_weight_matching(nv, bu[:m], bv[:m], wt, mate[:nv])
-        perfect = True
-        for v in range(nv):
-            if mate[v] < 0:
-                perfect = False
-        if perfect or want >= k - 1:
-            break
-        want = min(2 * want, k - 1)
-    if perfect:
-        cost = 0
-        for i in range(k):
-            j = mate[i]
-            if j > i or j >= k:
-                tgt = bcomp if j >= k else defs[j]
-                _, d, n_corr = _search(defs[i], 0, False, tgt, indptr, adj_node, adj_edge, eu,
-                                       ev, boundary, bcomp, wi, full, comp, defidx, dist, pred,
-                                       seen, hk, hv, touched, cand_j, cand_d, corr, corr_list,
-                                       n_corr, inlist, clu, region, uni)
-                cost += d
-    for i in range(k):
-        defidx[defs[i]] = -1
-    return n_corr, cost
+            v = adj_node[j]
+            nd = d + we
+            if nd < dist[v]:
+                dist[v] = nd
+                nh, qh, qt = _queue_push(hk, hv, nh, qh, qt, uni, nd, v, we == 0)
+    for i in range(n):
+        x = dist[defs[i]]
+        db[i] = -1 if x == INF else x
+    for u in range(N):
+        dist[u] = INF
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _ctz(x):
+    """Index of the lowest set bit of a non-zero uint64."""
+    i = 0
+    if (x & np.uint64(0xFFFFFFFF)) == 0:
+        x >>= np.uint64(32)
+        i += 32
+    if (x & np.uint64(0xFFFF)) == 0:
+        x >>= np.uint64(16)
+        i += 16
+    if (x & np.uint64(0xFF)) == 0:
+        x >>= np.uint64(8)
+        i += 8
+    if (x & np.uint64(0xF)) == 0:
+        x >>= np.uint64(4)
+        i += 4
+    if (x & np.uint64(0x3)) == 0:
+        x >>= np.uint64(2)
+        i += 2
+    if (x & np.uint64(0x1)) == 0:
+        i += 1
+    return i
 
 
 @njit(cache=True, nogil=True)
-def cluster_mwpm_decode_batch(indptr, adj_node, adj_edge, eu, ev, boundary, weights,
-                              syndromes, erased, obs, knn, restrict, margin, out_obs,
-                              out_corr, write_corr, out_cost):
-    """Union-find clusters, then exact matching inside each cluster, for a batch of shots.
+def _knn_bits(defs, n, want, reach, indptr, adj_node, adj_edge, boundary, wi, pre, comp,
+              defidx, mhead, mnext, visited, front, nextb, flist, nlist, inlist_c, found,
+              first, active, keys, dd):
+    """Nearest defects of every defect at once, for uniform edge lengths.
 
-    Per shot: the union-find growth of :func:`uf_decode_batch` gives the clusters; the
-    pre-grown (erased or weight-0) components are contracted, and a component with an odd
-    number of detection events is one *defect*.  Inside each cluster the defects are
-    matched by minimum total path length (pre-grown edges at length 0, others at the
-    integer lengths of :func:`int_weights`, the boundary as a partner for any defect of a
-    cluster that holds it): each defect's ``knn`` nearest defects of its cluster (all
-    those at the last distance included) are candidate partners, and
-    :func:`max_weight_matching` finds the optimum among them (``knn`` is doubled until
-    the matching is perfect).  The matched paths, then a peeling of the pre-grown forest,
-    give the correction.
+    A breadth-first search over the contracted graph (pre-grown components as nodes,
+    the other edges at length 1) that carries one bit per source defect (64 sources per
+    word): level by level, each component's new source bits are those of its
+    neighbours' frontiers it has not seen.  A source stops after the level at which it
+    has reached ``want`` other defects and ``reach`` levels beyond its nearest one (ties
+    included).  Writes candidate pairs
+    ``keys = min(i, j) * n + max(i, j)`` and their lengths (in edges) to ``keys`` /
+    ``dd``; returns their count (pairs may repeat), or minus the count needed when
+    ``keys`` is too short.
+    """
+    W = (n + 63) // 64
+    nk = 0
+    for w in range(W):
+        active[w] = np.uint64(0)
+    n_f = 0
+    for i in range(n):
+        c = defs[i]
+        found[i] = 0
+        first[i] = 0
+        word = i >> 6
+        bit = np.uint64(1) << np.uint64(i & 63)
+        active[word] |= bit
+        if not inlist_c[c]:
+            inlist_c[c] = 1
+            flist[n_f] = c
+            n_f += 1
+            for w in range(W):
+                visited[c, w] = np.uint64(0)
+                front[c, w] = np.uint64(0)
+                nextb[c, w] = np.uint64(0)
+        visited[c, word] |= bit
+        front[c, word] |= bit
+    n_touch = n_f
+    for t in range(n_f):  # ``nlist`` holds every touched component, to reset at the end
+        nlist[t] = flist[t]
+    level = 0
+    cur = 0  # start of the current frontier in ``flist``
+    n_cur = n_f
+    while n_cur > 0:
+        level += 1
+        n_new = 0
+        new_start = cur + n_cur
+        for t in range(cur, cur + n_cur):
+            c = flist[t]
+            live = False
+            for w in range(W):
+                front[c, w] &= active[w]
+                if front[c, w] != 0:
+                    live = True
+            if not live:
+                continue
+            u = mhead[c]
+            while u >= 0:
+                if u != boundary:
+                    for j in range(indptr[u], indptr[u + 1]):
+                        e = adj_edge[j]
+                        if pre[e] or wi[e] < 0:
+                            continue
+                        c2 = comp[adj_node[j]]
+                        if c2 == c:
+                            continue
+                        if inlist_c[c2] == 0:
+                            inlist_c[c2] = 1
+                            nlist[n_touch] = c2
+                            n_touch += 1
+                            for w in range(W):
+                                visited[c2, w] = np.uint64(0)
+                                front[c2, w] = np.uint64(0)
+                                nextb[c2, w] = np.uint64(0)
+                        fresh = False
+                        for w in range(W):
+                            x = front[c, w] & ~visited[c2, w] & ~nextb[c2, w]
+                            if x != 0:
+                                nextb[c2, w] |= x
+                                fresh = True
+                        if fresh and inlist_c[c2] != 2:
+                            inlist_c[c2] = 2
+                            flist[new_start + n_new] = c2
+                            n_new += 1
+                u = mnext[u]
+        for t in range(cur, cur + n_cur):
+            c = flist[t]
+            for w in range(W):
+                front[c, w] = np.uint64(0)
+        for t in range(new_start, new_start + n_new):
+            c2 = flist[t]
+            inlist_c[c2] = 1
+            j = defidx[c2]
+            for w in range(W):
+                x = nextb[c2, w]
+                nextb[c2, w] = np.uint64(0)
+                visited[c2, w] |= x
+                front[c2, w] = x
+                if j >= 0:
+                    while x != 0:
+                        i = w * 64 + _ctz(x)
+                        x &= x - np.uint64(1)
+                        found[i] += 1
+                        if first[i] == 0:
+                            first[i] = level
+                        if nk < keys.shape[0]:
+                            keys[nk] = min(i, j) * n + max(i, j)
+                            dd[nk] = level
+                        nk += 1
+        for i in range(n):
+            if found[i] >= want and level >= first[i] + reach:
+                active[i >> 6] &= ~(np.uint64(1) << np.uint64(i & 63))
+        # compact: the new frontier becomes the current one
+        for t in range(n_new):
+            flist[t] = flist[new_start + t]
+        cur = 0
+        n_cur = n_new
+        any_active = False
+        for w in range(W):
+            if active[w] != 0:
+                any_active = True
+        if not any_active:
+            break
+    for t in range(n_touch):
+        inlist_c[nlist[t]] = 0
+    return nk if nk <= keys.shape[0] else -nk
 
-    Parameters are those of :func:`uf_decode_batch`, plus ``knn`` (>= 1) and
-    ``out_cost`` (S,) int64, written: the total path length of the matching (``-1`` when
-    a cluster could not be matched).
+
+@njit(cache=True, nogil=True)
+def _solve(defs, n, has_b, db, keys, dd, nk, unit, indptr, adj_node, adj_edge, eu, ev,
+           boundary, bcomp, wi, uni, pre, comp, defidx, dist, pred, seen, hk, hv, touched,
+           cand_j, cand_d, corr, corr_list, n_corr, inlist):
+    """Minimum-length perfect matching of the defects among the candidate pairs ``keys``
+    (lengths ``dd * unit``), with the boundary (``db``) when ``has_b``; toggles the
+    matched paths.  Returns ``(n_corr, total length)``; the length is ``-1`` when no
+    perfect matching exists among the candidates (nothing toggled), ``-2`` when a matched
+    pair has no path (cannot happen for candidates found by a search)."""
+    order = np.argsort(keys[:nk], kind="mergesort")
+    nv = 2 * n if has_b else n
+    bu = np.empty(2 * nk + n, np.int64)
+    bv = np.empty(2 * nk + n, np.int64)
+    bd = np.empty(2 * nk + n, np.int64)
+    m = 0
+    last = -1
+    for t in range(nk):
+        key = keys[order[t]]
+        if key == last:
+            continue
+        last = key
+        a = key // n
+        b = key % n
+        bu[m] = a
+        bv[m] = b
+        bd[m] = dd[order[t]] * unit
+        m += 1
+        if has_b:
+            bu[m] = n + a
+            bv[m] = n + b
+            bd[m] = 0
+            m += 1
+    if has_b:
+        for i in range(n):
+            if db[i] >= 0:
+                bu[m] = i
+                bv[m] = n + i
+                bd[m] = db[i]
+                m += 1
+    dmax = np.int64(0)
+    for t in range(m):
+        if bd[t] > dmax:
+            dmax = bd[t]
+    wt = np.empty(m, np.int64)
+    for t in range(m):
+        wt[t] = 2 * (dmax + 1 - bd[t])
+    mate = np.empty(nv, np.int64)
+    medge = np.empty(nv, np.int64)
+    max_weight_matching(nv, bu[:m], bv[:m], wt, mate, medge)
+    for v in range(nv):
+        if mate[v] < 0:
+            return n_corr, np.int64(-1)
+    total = np.int64(0)
+    for i in range(n):
+        j = mate[i]
+        if j > i:
+            tgt = bcomp if j >= n else defs[j]
+            d, n_corr = _search(defs[i], 0, 0, tgt, indptr, adj_node, adj_edge, eu, ev, boundary,
+                                wi, uni, pre, comp, defidx, dist, pred, seen, hk, hv, touched,
+                                cand_j, cand_d, corr, corr_list, n_corr, inlist)
+            if d < 0:
+                return n_corr, np.int64(-2)
+            total += d
+    return n_corr, total
+
+
+@njit(cache=True, nogil=True)
+def local_mwpm_decode_batch(indptr, adj_node, adj_edge, eu, ev, boundary, weights,
+                            syndromes, erased, obs, knn, reach, out_obs, out_corr,
+                            write_corr, out_cost):
+    """Minimum-weight perfect matching among nearest defects, erasures contracted.
+
+    Per shot: the pre-grown edges (erased, or weight 0) are contracted, and a component
+    with an odd number of detection events is one *defect*.  A defect's candidate
+    partners are the defects up to the larger of the distance of its ``knn``-th nearest
+    defect and the distance of its nearest one plus ``reach`` edges (of the longest
+    length; ties included), found by one bit-parallel breadth-first search for every
+    defect at once when all non-zero edge lengths are equal (:func:`_knn_bits`), else by
+    one shortest-path search per defect; with a boundary node every defect may also match
+    the boundary at its distance to it.  :func:`max_weight_matching` (Edmonds' blossom
+    algorithm) finds the minimum-length perfect matching among the candidates (``knn``
+    is doubled until one exists).  The matched shortest paths, then a peeling of the
+    pre-grown forest, give the correction.  Lengths are the integers of
+    :func:`int_weights`.
+
+    Parameters
+    ----------
+    Those of :func:`uf_decode_batch`, plus ``knn`` (>= 1), ``reach`` (>= 0) and
+    ``out_cost`` (S,) int64, written: the total length of the matching (``-1`` if it
+    failed).
 
     Returns
     -------
-    int : the number of shots with a cluster that could not be neutralised (0 normally).
+    int : the number of shots that could not be matched (0 normally).
     """
     S = syndromes.shape[0]
     N = indptr.shape[0] - 1
     E = eu.shape[0]
-    parent = np.empty(N, np.int32)
-    size = np.empty(N, np.int32)
-    parity = np.empty(N, np.uint8)
-    bnd = np.empty(N, np.uint8)
-    head = np.empty(N, np.int32)
-    tail = np.empty(N, np.int32)
-    nxt = np.empty(N, np.int32)
-    stamp = np.empty(N, np.int32)
-    odd = np.empty(N, np.int32)
-    odd2 = np.empty(N, np.int32)
-    s = np.empty(N, np.uint8)
-    order = np.empty(N, np.int32)
-    pedge = np.empty(N, np.int32)
-    visited = np.empty(N, np.uint8)
-    gbuf = np.empty(2 * E, np.int32)
-    rem = np.empty(E, np.float64)
-    rate = np.zeros(E, np.int32)
-    full = np.empty(E, np.uint8)
-    pre = np.empty(E, np.uint8)
-    touched_e = np.empty(E, np.int32)
-    newfull = np.empty(E, np.int32)
-    corr = np.zeros(E, np.uint8)
-    inlist = np.zeros(E, np.uint8)
-    corr_list = np.empty(E + N, np.int32)
+    INF = np.iinfo(np.int64).max
     wi = np.empty(E, np.int64)
+    pre = np.empty(E, np.uint8)
+    head = np.empty(N, np.int32)
     comp = np.empty(N, np.int32)
     cpar = np.empty(N, np.uint8)
+    mhead = np.full(N, -1, np.int32)
+    mnext = np.empty(N, np.int32)
+    defs = np.empty(N, np.int32)
     defidx = np.full(N, -1, np.int64)
     seen = np.full(N, -1, np.int64)
-    dist = np.full(N, np.iinfo(np.int64).max, np.int64)
+    dist = np.full(N, INF, np.int64)
     pred = np.empty(N, np.int32)
     hk = np.empty(2 * E + N + 1, np.int64)
     hv = np.empty(2 * E + N + 1, np.int32)
     touched = np.empty(N, np.int32)
     cand_j = np.empty(N, np.int64)
     cand_d = np.empty(N, np.int64)
-    defs = np.empty(N, np.int32)
-    clu = np.empty(N, np.int32)
-    kcnt = np.empty(N, np.int32)
-    dclus = np.empty(N, np.int32)
-    chead = np.full(N, -1, np.int32)
-    cnext = np.empty(N, np.int32)
-    croots = np.empty(N, np.int32)
+    db = np.empty(N, np.int64)
+    flist = np.empty(2 * N + 1, np.int32)
+    nlist = np.empty(N, np.int32)
+    inlist_c = np.zeros(N, np.uint8)
+    found = np.empty(N, np.int64)
+    first = np.empty(N, np.int64)
+    wcap = 1
+    visited = np.empty((N, wcap), np.uint64)
+    front = np.empty((N, wcap), np.uint64)
+    nextb = np.empty((N, wcap), np.uint64)
+    active = np.empty(wcap, np.uint64)
+    s = np.empty(N, np.uint8)
+    order = np.empty(N, np.int32)
+    pedge = np.empty(N, np.int32)
+    visited_p = np.empty(N, np.uint8)
+    gbuf = np.empty(2 * E, np.int32)
+    corr = np.zeros(E, np.uint8)
+    inlist = np.zeros(E, np.uint8)
+    corr_list = np.empty(E + N, np.int32)
+    uni = -1
     n_bad = 0
     for sh in range(S):
-        w = weights[sh] if weights.shape[0] > 1 else weights[0]
         if sh == 0 or weights.shape[0] > 1:
-            uni = int_weights(w, wi)
-            wmax = 0.0
-            for e in range(E):
-                if np.isfinite(w[e]) and w[e] > wmax:
-                    wmax = w[e]
+            uni = int_weights(weights[sh] if weights.shape[0] > 1 else weights[0], wi)
         syn = syndromes[sh]
-        st = _grow(indptr, adj_node, adj_edge, eu, ev, boundary, w, syn, erased[sh], parent,
-                   size, parity, bnd, head, tail, nxt, rem, rate, full, stamp, odd, odd2,
-                   touched_e, newfull, visited)
-        # pre-grown components (reuse ``size``/``head`` as a second union-find)
+        er = erased[sh]
+        # contract the pre-grown components (root: the smallest node)
         for u in range(N):
             head[u] = u
             cpar[u] = 0
         for e in range(E):
-            pre[e] = 1 if full[e] == 1 else 0
+            pre[e] = 1 if (er[e] or wi[e] == 0) else 0
             if pre[e]:
                 ra = _find(head, eu[e])
                 rb = _find(head, ev[e])
-                if ra != rb:
-                    if ra < rb:
-                        head[rb] = ra
-                    else:
-                        head[ra] = rb
-        for u in range(N):
-            comp[u] = _find(head, u)
+                if ra < rb:
+                    head[rb] = ra
+                elif rb < ra:
+                    head[ra] = rb
+        for u in range(N - 1, -1, -1):
+            c = _find(head, u)
+            comp[u] = c
+            mnext[u] = mhead[c]
+            mhead[c] = u
             if syn[u] & 1 and u != boundary:
-                cpar[comp[u]] ^= 1
+                cpar[c] ^= 1
         bcomp = comp[boundary] if boundary >= 0 else -1
-        if margin > 0.0:  # clusters with three or more defects grow by ``margin``
-            for u in range(N):
-                if comp[u] == u and cpar[u] and u != bcomp:
-                    kcnt[_find(parent, u)] = 0
-            for u in range(N):
-                if comp[u] == u and cpar[u] and u != bcomp:
-                    kcnt[_find(parent, u)] += 1
-            n_seed = 0
-            for u in range(N):
-                if comp[u] == u and cpar[u] and u != bcomp and kcnt[_find(parent, u)] >= 3:
-                    defs[n_seed] = u
-                    n_seed += 1
-            _grow_margin(indptr, adj_node, adj_edge, eu, ev, defs, n_seed, margin * wmax,
-                         parent, size, parity, bnd, head, tail, nxt, rem, rate, full, stamp,
-                         odd, touched_e, newfull)
-        for u in range(N):
-            clu[u] = _find(parent, u)
-        # defects grouped by cluster, clusters in order of their first defect
-        n_def = 0
-        n_cl = 0
+        n = 0
         for u in range(N):
             if comp[u] == u and cpar[u] and u != bcomp:
-                r = _find(parent, u)
-                if chead[r] < 0:
-                    croots[n_cl] = r
-                    n_cl += 1
-                defs[n_def] = u
-                cnext[n_def] = -1
-                # append to the cluster's list (kept in node order)
-                if chead[r] < 0:
-                    chead[r] = n_def
-                else:
-                    cnext[dclus[r]] = n_def
-                dclus[r] = n_def
-                n_def += 1
+                defidx[u] = n
+                defs[n] = u
+                n += 1
         n_corr = 0
         total = np.int64(0)
-        failed = st < 0
-        members = np.empty(max(n_def, 1), np.int32)
-        for ci in range(n_cl):
-            r = croots[ci]
-            k = 0
-            x = chead[r]
-            while x >= 0:
-                members[k] = defs[x]
-                k += 1
-                x = cnext[x]
-            chead[r] = -1
-            has_b = bnd[r] == 1
-            region = r if restrict else -1
-            if k == 2 and not has_b:
-                _, d, n_corr = _search(members[0], 0, False, members[1], indptr, adj_node,
-                                       adj_edge, eu, ev, boundary, bcomp, wi, full, comp,
-                                       defidx, dist, pred, seen, hk, hv, touched, cand_j,
-                                       cand_d, corr, corr_list, n_corr, inlist, clu, region, uni)
-            elif k == 1 and has_b:
-                _, d, n_corr = _search(members[0], 0, False, bcomp, indptr, adj_node,
-                                       adj_edge, eu, ev, boundary, bcomp, wi, full, comp,
-                                       defidx, dist, pred, seen, hk, hv, touched, cand_j,
-                                       cand_d, corr, corr_list, n_corr, inlist, clu, region, uni)
-            else:
-                n_corr, d = _match_cluster(members, k, has_b, knn, indptr, adj_node,
-                                           adj_edge, eu, ev, boundary, bcomp, wi, full, comp,
-                                           defidx, dist, pred, seen, hk, hv, touched, cand_j,
-                                           cand_d, corr, corr_list, n_corr, inlist, clu, region, uni)
-            if d < 0:
+        failed = False
+        if n > 0:
+            has_b = bcomp >= 0
+            if has_b:
+                _boundary_distances(indptr, adj_node, adj_edge, boundary, bcomp, wi, uni, pre,
+                                    comp, dist, hk, hv, defs, n, db)
+            want = min(knn, n - 1)
+            while True:
+                cap = n * max(want, 1) * 2 + 64
+                keys = np.empty(cap, np.int64)
+                dd = np.empty(cap, np.int64)
+                nk = 0
+                unit = np.int64(1)
+                if want > 0 and uni > 0:
+                    W = (n + 63) // 64
+                    if W > wcap:
+                        wcap = W
+                        visited = np.empty((N, wcap), np.uint64)
+                        front = np.empty((N, wcap), np.uint64)
+                        nextb = np.empty((N, wcap), np.uint64)
+                        active = np.empty(wcap, np.uint64)
+                    nk = -1
+                    while nk < 0:
+                        nk = _knn_bits(defs, n, want, reach, indptr, adj_node, adj_edge,
+                                       boundary, wi, pre, comp, defidx, mhead, mnext, visited,
+                                       front, nextb, flist, nlist, inlist_c, found, first,
+                                       active, keys, dd)
+                        if nk < 0:
+                            keys = np.empty(-nk, np.int64)
+                            dd = np.empty(-nk, np.int64)
+                    unit = uni
+                elif want > 0:
+                    for i in range(n):
+                        nf, n_corr = _search(defs[i], want, reach * WEIGHT_SCALE, -1, indptr,
+                                             adj_node, adj_edge, eu, ev, boundary, wi, uni,
+                                             pre, comp, defidx, dist, pred, seen, hk, hv,
+                                             touched, cand_j, cand_d, corr, corr_list,
+                                             n_corr, inlist)
+                        if nk + nf > keys.shape[0]:
+                            cap = 2 * (nk + nf)
+                            k2 = np.empty(cap, np.int64)
+                            d2 = np.empty(cap, np.int64)
+                            k2[:nk] = keys[:nk]
+                            d2[:nk] = dd[:nk]
+                            keys = k2
+                            dd = d2
+                        for t in range(nf):
+                            j = cand_j[t]
+                            keys[nk] = min(i, j) * n + max(i, j)
+                            dd[nk] = cand_d[t]
+                            nk += 1
+                    for i in range(n):
+                        seen[defs[i]] = -1
+                n_corr, total = _solve(defs, n, has_b, db, keys, dd, nk, unit, indptr,
+                                       adj_node, adj_edge, eu, ev, boundary, bcomp, wi, uni,
+                                       pre, comp, defidx, dist, pred, seen, hk, hv, touched,
+                                       cand_j, cand_d, corr, corr_list, n_corr, inlist)
+                if total != -1 or want >= n - 1:
+                    break
+                want = min(2 * want, n - 1)
+            if total < 0:
                 failed = True
-            else:
-                total += d
+        for i in range(n):
+            defidx[defs[i]] = -1
+        for u in range(N):
+            mhead[u] = -1
         # the residual syndrome lies inside pre-grown components: peel it there
         for u in range(N):
             s[u] = syn[u] & 1
@@ -1438,13 +1564,13 @@ def cluster_mwpm_decode_batch(indptr, adj_node, adj_edge, eu, ev, boundary, weig
                 s[ev[e]] ^= 1
         if boundary >= 0:
             s[boundary] = 0
-        n = _peel(indptr, adj_node, adj_edge, eu, ev, boundary, pre, s, order, pedge, visited,
-                  gbuf, corr, corr_list, n_corr)
-        if n < 0:
+        nn = _peel(indptr, adj_node, adj_edge, eu, ev, boundary, pre, s, order, pedge,
+                   visited_p, gbuf, corr, corr_list, n_corr)
+        if nn < 0:
             failed = True
-            n = -1 - n
+            nn = -1 - nn
         if failed:
             n_bad += 1
         out_cost[sh] = -1 if failed else total
-        _emit(n, corr, corr_list, obs, out_obs, sh, out_corr, write_corr)
+        _emit(nn, corr, corr_list, obs, out_obs, sh, out_corr, write_corr)
     return n_bad

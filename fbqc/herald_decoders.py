@@ -62,7 +62,7 @@ __all__ = [
 HERALD_TAG = -1.0
 #: Probability used for the weight of an edge that only exists through heralds.
 _P_FLOOR = 1e-9
-METHODS = ("uf", "mwpm", "fusion-blossom", "cluster-mwpm")
+METHODS = ("uf", "mwpm", "fusion-blossom", "local-mwpm")
 
 
 def _check_tag(tag: Any) -> float:
@@ -467,9 +467,9 @@ class ErasureDecoder(sinter.Decoder):
         :class:`fbqc.decoders.UnionFindDecoder`), ``"mwpm"`` (PyMatching, erased edges at
         weight 0, rebuilt for each shot with a fired herald), ``"fusion-blossom"``
         (exact matching, erasures through the solver's erasure input; optional extra
-        ``blossom``) or ``"cluster-mwpm"`` (union-find clusters, exact matching inside
-        them, :class:`fbqc.decoders.ClusterMatchingDecoder`).  Every method reads the
-        detector error model's weights ``log((1-p)/p)``; an edge of a fired herald is
+        ``blossom``) or ``"local-mwpm"`` (exact matching among nearby defects, erased
+        edges contracted, :class:`fbqc.decoders.LocalMatchingDecoder`).  Every method reads
+        the detector error model's weights ``log((1-p)/p)``; an edge of a fired herald is
         erased (``q = 1/2``) or reweighted with its conditional flip probability ``q``.
     tag : the last detector coordinate that marks a herald.
     **options : passed to the graph decoder (``knn``, ``max_half_weight``).
@@ -495,7 +495,7 @@ def sinter_decoders(*, tag: float = HERALD_TAG) -> dict[str, ErasureDecoder]:
     """``{"erasure-uf": …, "erasure-mwpm": …, …}`` for ``sinter.collect(custom_decoders=…)``.
 
     >>> sorted(sinter_decoders())
-    ['erasure-cluster-mwpm', 'erasure-fusion-blossom', 'erasure-mwpm', 'erasure-uf']
+    ['erasure-local-mwpm', 'erasure-fusion-blossom', 'erasure-mwpm', 'erasure-uf']
     """
     return {f"erasure-{m}": ErasureDecoder(m, tag=tag) for m in METHODS}
 

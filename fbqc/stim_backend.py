@@ -36,8 +36,8 @@ from .stim_circuits import _network, stim_circuit
 __all__ = ["STIM_DECODERS", "StimSimulator", "simulate_stim"]
 
 STIM_DECODERS = ("uf", "mwpm", "erasure-ml", "erasure-uf", "erasure-mwpm", "mwpm-correlated",
-                 "fusion-blossom", "erasure-fusion-blossom", "cluster-mwpm",
-                 "erasure-cluster-mwpm")
+                 "fusion-blossom", "erasure-fusion-blossom", "local-mwpm",
+                 "erasure-local-mwpm")
 
 
 class StimSimulator:
