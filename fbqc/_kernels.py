@@ -1038,11 +1038,12 @@ def _queue_push(hk, hv, nh, qh, qt, uni, key, v, zero):
 
 
 @njit(cache=True, nogil=True)
-def _search(src, want, reach, tgt, indptr, adj_node, adj_edge, eu, ev, boundary, wi, uni, pre,
+def _search(src, want, reach, tgt, indptr, adj_node, adj_edge, eu, ev, bcomp, wi, uni, pre,
             comp, defidx, dist, pred, seen, hk, hv, touched, cand_j, cand_d, corr, corr_list,
             n_corr, inlist):
     """Shortest paths from node ``src``: pre-grown edges have length 0, the others
-    ``wi`` (``-1``: no edge); never through the boundary node.  ``dist`` must be all
+    ``wi`` (``-1``: no edge); never through the boundary's component ``bcomp`` (a path
+    that touches it is two matches to the boundary).  ``dist`` must be all
     ``INT64_MAX`` on entry and is restored on exit.
 
     Candidate mode (``tgt < 0``): settles every node up to the larger of the distance of
@@ -1088,7 +1089,7 @@ def _search(src, want, reach, tgt, indptr, adj_node, adj_edge, eu, ev, boundary,
             n_found += 1
             if n_found >= want and dstop == INF:
                 dstop = max(d, dfirst + reach)
-        if u == boundary:
+        if c == bcomp:
             continue
         for j in range(indptr[u], indptr[u + 1]):
             e = adj_edge[j]
@@ -1126,8 +1127,8 @@ def _trace(x, pred, eu, ev, corr, corr_list, n_corr, inlist):
 
 
 @njit(cache=True, nogil=True)
-def _boundary_distances(indptr, adj_node, adj_edge, boundary, bcomp, wi, uni, pre, comp,
-                        dist, hk, hv, defs, n, db):
+def _boundary_distances(indptr, adj_node, adj_edge, bcomp, wi, uni, pre, comp, dist, hk, hv,
+                        defs, n, db):
     """``db[i]``: the shortest path length from defect ``defs[i]`` to the boundary's
     component (one search from the boundary's component outwards); ``-1`` if none."""
     INF = np.iinfo(np.int64).max
@@ -1144,7 +1145,7 @@ def _boundary_distances(indptr, adj_node, adj_edge, boundary, bcomp, wi, uni, pr
             nh += 1
     while nh > 0:
         d, u, nh, qh = _queue_pop(hk, hv, nh, qh, uni)
-        if d > dist[u] or u == boundary:
+        if d > dist[u]:
             continue
         for j in range(indptr[u], indptr[u + 1]):
             e = adj_edge[j]
@@ -1188,7 +1189,7 @@ def _ctz(x):
 
 
 @njit(cache=True, nogil=True)
-def _knn_bits(defs, n, want, reach, indptr, adj_node, adj_edge, boundary, wi, pre, comp,
+def _knn_bits(defs, n, want, reach, indptr, adj_node, adj_edge, bcomp, wi, pre, comp,
               defidx, mhead, mnext, visited, front, nextb, flist, nlist, inlist_c, found,
               first, active, keys, dd):
     """Nearest defects of every defect at once, for uniform edge lengths.
@@ -1198,7 +1199,7 @@ def _knn_bits(defs, n, want, reach, indptr, adj_node, adj_edge, boundary, wi, pr
     word): level by level, each component's new source bits are those of its
     neighbours' frontiers it has not seen.  A source stops after the level at which it
     has reached ``want`` other defects and ``reach`` levels beyond its nearest one (ties
-    included).  Writes candidate pairs
+    included).  The boundary's component ``bcomp`` is never entered.  Writes candidate pairs
     ``keys = min(i, j) * n + max(i, j)`` and their lengths (in edges) to ``keys`` /
     ``dd``; returns their count (pairs may repeat), or minus the count needed when
     ``keys`` is too short.
@@ -1246,32 +1247,31 @@ def _knn_bits(defs, n, want, reach, indptr, adj_node, adj_edge, boundary, wi, pr
                 continue
             u = mhead[c]
             while u >= 0:
-                if u != boundary:
-                    for j in range(indptr[u], indptr[u + 1]):
-                        e = adj_edge[j]
-                        if pre[e] or wi[e] < 0:
-                            continue
-                        c2 = comp[adj_node[j]]
-                        if c2 == c:
-                            continue
-                        if inlist_c[c2] == 0:
-                            inlist_c[c2] = 1
-                            nlist[n_touch] = c2
-                            n_touch += 1
-                            for w in range(W):
-                                visited[c2, w] = np.uint64(0)
-                                front[c2, w] = np.uint64(0)
-                                nextb[c2, w] = np.uint64(0)
-                        fresh = False
+                for j in range(indptr[u], indptr[u + 1]):
+                    e = adj_edge[j]
+                    if pre[e] or wi[e] < 0:
+                        continue
+                    c2 = comp[adj_node[j]]
+                    if c2 == c or c2 == bcomp:
+                        continue
+                    if inlist_c[c2] == 0:
+                        inlist_c[c2] = 1
+                        nlist[n_touch] = c2
+                        n_touch += 1
                         for w in range(W):
-                            x = front[c, w] & ~visited[c2, w] & ~nextb[c2, w]
-                            if x != 0:
-                                nextb[c2, w] |= x
-                                fresh = True
-                        if fresh and inlist_c[c2] != 2:
-                            inlist_c[c2] = 2
-                            flist[new_start + n_new] = c2
-                            n_new += 1
+                            visited[c2, w] = np.uint64(0)
+                            front[c2, w] = np.uint64(0)
+                            nextb[c2, w] = np.uint64(0)
+                    fresh = False
+                    for w in range(W):
+                        x = front[c, w] & ~visited[c2, w] & ~nextb[c2, w]
+                        if x != 0:
+                            nextb[c2, w] |= x
+                            fresh = True
+                    if fresh and inlist_c[c2] != 2:
+                        inlist_c[c2] = 2
+                        flist[new_start + n_new] = c2
+                        n_new += 1
                 u = mnext[u]
         for t in range(cur, cur + n_cur):
             c = flist[t]
@@ -1318,7 +1318,7 @@ def _knn_bits(defs, n, want, reach, indptr, adj_node, adj_edge, boundary, wi, pr
 
 @njit(cache=True, nogil=True)
 def _solve(defs, n, has_b, db, keys, dd, nk, unit, indptr, adj_node, adj_edge, eu, ev,
-           boundary, bcomp, wi, uni, pre, comp, defidx, dist, pred, seen, hk, hv, touched,
+           bcomp, wi, uni, pre, comp, defidx, dist, pred, seen, hk, hv, touched,
            cand_j, cand_d, corr, corr_list, n_corr, inlist):
     """Minimum-length perfect matching of the defects among the candidate pairs ``keys``
     (lengths ``dd * unit``), with the boundary (``db``) when ``has_b``; toggles the
@@ -1373,7 +1373,7 @@ def _solve(defs, n, has_b, db, keys, dd, nk, unit, indptr, adj_node, adj_edge, e
         j = mate[i]
         if j > i:
             tgt = bcomp if j >= n else defs[j]
-            d, n_corr = _search(defs[i], 0, 0, tgt, indptr, adj_node, adj_edge, eu, ev, boundary,
+            d, n_corr = _search(defs[i], 0, 0, tgt, indptr, adj_node, adj_edge, eu, ev, bcomp,
                                 wi, uni, pre, comp, defidx, dist, pred, seen, hk, hv, touched,
                                 cand_j, cand_d, corr, corr_list, n_corr, inlist)
             if d < 0:
@@ -1491,8 +1491,8 @@ def local_mwpm_decode_batch(indptr, adj_node, adj_edge, eu, ev, boundary, weight
         if n > 0:
             has_b = bcomp >= 0
             if has_b:
-                _boundary_distances(indptr, adj_node, adj_edge, boundary, bcomp, wi, uni, pre,
-                                    comp, dist, hk, hv, defs, n, db)
+                _boundary_distances(indptr, adj_node, adj_edge, bcomp, wi, uni, pre, comp,
+                                    dist, hk, hv, defs, n, db)
             want = min(knn, n - 1)
             while True:
                 cap = n * max(want, 1) * 2 + 64
@@ -1511,7 +1511,7 @@ def local_mwpm_decode_batch(indptr, adj_node, adj_edge, eu, ev, boundary, weight
                     nk = -1
                     while nk < 0:
                         nk = _knn_bits(defs, n, want, reach, indptr, adj_node, adj_edge,
-                                       boundary, wi, pre, comp, defidx, mhead, mnext, visited,
+                                       bcomp, wi, pre, comp, defidx, mhead, mnext, visited,
                                        front, nextb, flist, nlist, inlist_c, found, first,
                                        active, keys, dd)
                         if nk < 0:
@@ -1521,7 +1521,7 @@ def local_mwpm_decode_batch(indptr, adj_node, adj_edge, eu, ev, boundary, weight
                 elif want > 0:
                     for i in range(n):
                         nf, n_corr = _search(defs[i], want, reach * WEIGHT_SCALE, -1, indptr,
-                                             adj_node, adj_edge, eu, ev, boundary, wi, uni,
+                                             adj_node, adj_edge, eu, ev, bcomp, wi, uni,
                                              pre, comp, defidx, dist, pred, seen, hk, hv,
                                              touched, cand_j, cand_d, corr, corr_list,
                                              n_corr, inlist)
@@ -1541,7 +1541,7 @@ def local_mwpm_decode_batch(indptr, adj_node, adj_edge, eu, ev, boundary, weight
                     for i in range(n):
                         seen[defs[i]] = -1
                 n_corr, total = _solve(defs, n, has_b, db, keys, dd, nk, unit, indptr,
-                                       adj_node, adj_edge, eu, ev, boundary, bcomp, wi, uni,
+                                       adj_node, adj_edge, eu, ev, bcomp, wi, uni,
                                        pre, comp, defidx, dist, pred, seen, hk, hv, touched,
                                        cand_j, cand_d, corr, corr_list, n_corr, inlist)
                 if total != -1 or want >= n - 1:
