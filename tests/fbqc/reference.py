@@ -164,14 +164,15 @@ def int_lengths(weights: np.ndarray) -> np.ndarray:
 
 def local_matching_cost(edges: np.ndarray, n_nodes: int, weights: np.ndarray,
                         syndrome: np.ndarray, erased: np.ndarray, knn: int, reach: int,
-                        boundary: int = -1) -> int | None:
+                        boundary: int = -1, exact: bool = False) -> int | None:
     """Total length of the matching ``local-mwpm`` must find (``None``: none exists).
 
     Pre-grown edges (erased, or length 0) are contracted; an odd component is a defect;
     each defect's candidates are the defects up to ``max(d_knn, d_1 + reach * scale)``
     (``d_k``: its k-th nearest distance); the matching is the cheapest perfect matching
     among the candidates (``knn`` doubled until one exists), each defect free to match
-    the boundary at its distance to the boundary's component.
+    the boundary at its distance to the boundary's component.  ``exact``: instead the
+    minimum-weight perfect matching of all defects (networkx's blossom; no boundary).
     """
     wi = int_lengths(weights)
     E = len(edges)
@@ -207,6 +208,13 @@ def local_matching_cost(edges: np.ndarray, n_nodes: int, weights: np.ndarray,
     if bcomp is not None:
         to_b = nx.single_source_dijkstra_path_length(g, bcomp, weight="weight")
         db = [to_b.get(a) for a in defs]
+    if exact:
+        k = nx.Graph()
+        k.add_weighted_edges_from((a, b, dd[a][b]) for a in defs for b in defs
+                                  if a < b and b in dd[a])
+        m = nx.min_weight_matching(k)
+        assert 2 * len(m) == n
+        return sum(dd[a][b] for a, b in m)
     want = min(knn, n - 1)
     while True:
         pairs: dict[tuple[int, int], int] = {}
