@@ -8,11 +8,15 @@
 
 from .decoders import (
     DECODERS,
+    DecodingGraph,
+    FusionBlossomDecoder,
+    LocalMatchingDecoder,
     MatchingDecoder,
     UnionFindDecoder,
     decode,
     edge_weights,
     erasure_windings,
+    make_decoder,
 )
 from .herald_decoders import ErasureDecoder, add_heralded_erasure, herald_graph
 from .network import KINDS, MEMBRANE_NAMES, FusionNetwork, SyndromeGraph
@@ -24,6 +28,7 @@ from .stim_circuits import stim_circuit
 
 __all__ = [
     "DECODERS",
+    "DecodingGraph",
     "ErasureDecoder",
     "LinearOptics",
     "StimSimulator",
@@ -36,6 +41,8 @@ __all__ = [
     "MEMBRANE_NAMES",
     "FusionNetwork",
     "HardwareAgnostic",
+    "FusionBlossomDecoder",
+    "LocalMatchingDecoder",
     "MatchingDecoder",
     "SimulationResult",
     "SyndromeGraph",
@@ -43,5 +50,6 @@ __all__ = [
     "decode",
     "edge_weights",
     "erasure_windings",
+    "make_decoder",
     "simulate",
 ]

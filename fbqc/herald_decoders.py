@@ -15,8 +15,13 @@ decoders here work on **any** stim circuit whose heralds are declared as detecto
    erases, with conditional flip probability ``P(mechanism) / P(h)`` (``1/2`` for a full
    erasure, i.e. weight 0).  :func:`herald_graph` returns this map.
 3. Per shot the herald bits are removed from the syndrome, and the edges of the fired
-   heralds get weight 0 (``erasure-mwpm``: PyMatching rebuilt for that shot) or are
-   pre-grown (``erasure-uf``: union-find with peeling, ML for pure erasure).
+   heralds are erased (weight 0) for that shot and decoded by one of the graph decoders
+   of :mod:`fbqc.decoders` on :meth:`HeraldGraph.decoding_graph` (the detectors plus a
+   boundary node): ``erasure-uf`` (weighted union-find, erased edges pre-grown, peeling;
+   ML for pure erasure), ``erasure-mwpm`` (PyMatching rebuilt for that shot),
+   ``erasure-fusion-blossom`` (exact matching with the solver's erasure input) or
+   ``erasure-local-mwpm`` (exact matching among nearby defects, erased edges
+   contracted).  Every one reads the model's weights ``log((1-p)/p)``.
 
 Examples
 --------
@@ -183,7 +188,7 @@ class HeraldGraph:
         ...                            before_round_data_depolarization=0.01)
         >>> dg = herald_graph(c.detector_error_model()).decoding_graph()
         >>> dg.n_nodes, dg.boundary_node
-        (5, 4)
+        (7, 6)
         """
         return DecodingGraph(self.n_nodes + 1, self.edges, self.edge_obs,
                              boundary_node=self.n_nodes)
@@ -495,7 +500,7 @@ def sinter_decoders(*, tag: float = HERALD_TAG) -> dict[str, ErasureDecoder]:
     """``{"erasure-uf": …, "erasure-mwpm": …, …}`` for ``sinter.collect(custom_decoders=…)``.
 
     >>> sorted(sinter_decoders())
-    ['erasure-local-mwpm', 'erasure-fusion-blossom', 'erasure-mwpm', 'erasure-uf']
+    ['erasure-fusion-blossom', 'erasure-local-mwpm', 'erasure-mwpm', 'erasure-uf']
     """
     return {f"erasure-{m}": ErasureDecoder(m, tag=tag) for m in METHODS}
 

@@ -7,7 +7,9 @@ herald-aware decoders of :mod:`fbqc.herald_decoders`.  It returns the same
 x-membrane failures, custom counts ``obs_mistake_mask=…`` cover the six membranes.
 
 Decoders: ``"uf"`` / ``"erasure-uf"`` (union-find, erased edges pre-grown),
-``"mwpm"`` / ``"erasure-mwpm"`` (PyMatching, erased edges at weight 0), ``"erasure-ml"``
+``"mwpm"`` / ``"erasure-mwpm"`` (PyMatching, erased edges at weight 0),
+``"fusion-blossom"`` / ``"erasure-fusion-blossom"`` and ``"local-mwpm"`` /
+``"erasure-local-mwpm"`` (see :mod:`fbqc.decoders`), ``"erasure-ml"``
 (union-find on a pure-erasure model, where peeling is maximum likelihood), and
 ``"mwpm-correlated"`` (PyMatching's correlated matching on the decomposed DEM; Pauli
 noise only, e.g. resource-state noise ``p_state``).
