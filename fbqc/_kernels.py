@@ -1037,6 +1037,29 @@ def _queue_push(hk, hv, nh, qh, qt, uni, key, v, zero):
     return nh + 1, qh, qt
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _relax(u, d, indptr, adj_node, adj_edge, wi, uni, pre, dist, pred, touched, n_t, hk, hv,
+           nh, qh, qt):
+    """Relax the edges of node ``u`` (at distance ``d``); newly reached nodes are appended
+    to ``touched``.  Returns the new ``(n_t, nh, qh, qt)``."""
+    INF = np.iinfo(np.int64).max
+    for j in range(indptr[u], indptr[u + 1]):
+        e = adj_edge[j]
+        we = 0 if pre[e] else wi[e]
+        if we < 0:
+            continue
+        v = adj_node[j]
+        nd = d + we
+        if nd < dist[v]:
+            if dist[v] == INF:
+                touched[n_t] = v
+                n_t += 1
+            dist[v] = nd
+            pred[v] = e
+            nh, qh, qt = _queue_push(hk, hv, nh, qh, qt, uni, nd, v, we == 0)
+    return n_t, nh, qh, qt
+
+
 @njit(cache=True, nogil=True)
 def _search(src, want, reach, tgt, indptr, adj_node, adj_edge, eu, ev, bcomp, wi, uni, pre,
             comp, defidx, dist, pred, seen, hk, hv, touched, cand_j, cand_d, corr, corr_list,
@@ -1091,20 +1114,8 @@ def _search(src, want, reach, tgt, indptr, adj_node, adj_edge, eu, ev, bcomp, wi
                 dstop = max(d, dfirst + reach)
         if c == bcomp:
             continue
-        for j in range(indptr[u], indptr[u + 1]):
-            e = adj_edge[j]
-            we = 0 if pre[e] else wi[e]
-            if we < 0:
-                continue
-            v = adj_node[j]
-            nd = d + we
-            if nd < dist[v]:
-                if dist[v] == INF:
-                    touched[n_t] = v
-                    n_t += 1
-                dist[v] = nd
-                pred[v] = e
-                nh, qh, qt = _queue_push(hk, hv, nh, qh, qt, uni, nd, v, we == 0)
+        n_t, nh, qh, qt = _relax(u, d, indptr, adj_node, adj_edge, wi, uni, pre, dist, pred,
+                                 touched, n_t, hk, hv, nh, qh, qt)
     for i in range(n_t):
         dist[touched[i]] = INF
     if tgt >= 0:
@@ -1127,64 +1138,45 @@ def _trace(x, pred, eu, ev, corr, corr_list, n_corr, inlist):
 
 
 @njit(cache=True, nogil=True)
-def _boundary_distances(indptr, adj_node, adj_edge, bcomp, wi, uni, pre, comp, dist, hk, hv,
-                        defs, n, db):
+def _boundary_distances(indptr, adj_node, adj_edge, bcomp, wi, uni, pre, comp, dist, pred,
+                        touched, hk, hv, defs, n, db):
     """``db[i]``: the shortest path length from defect ``defs[i]`` to the boundary's
     component (one search from the boundary's component outwards); ``-1`` if none."""
     INF = np.iinfo(np.int64).max
     N = dist.shape[0]
     nh = 0
-    qh = 0
     qt = 0
     for u in range(N):
         if comp[u] == bcomp:
             dist[u] = 0
+            touched[qt] = u
             hk[qt] = 0
             hv[qt] = u
             qt += 1
-            nh += 1
+    nh = qt
+    n_t = qt
+    qh = 0
     while nh > 0:
         d, u, nh, qh = _queue_pop(hk, hv, nh, qh, uni)
-        if d > dist[u]:
-            continue
-        for j in range(indptr[u], indptr[u + 1]):
-            e = adj_edge[j]
-            we = 0 if pre[e] else wi[e]
-            if we < 0:
-                continue
-            v = adj_node[j]
-            nd = d + we
-            if nd < dist[v]:
-                dist[v] = nd
-                nh, qh, qt = _queue_push(hk, hv, nh, qh, qt, uni, nd, v, we == 0)
+        if d <= dist[u]:
+            n_t, nh, qh, qt = _relax(u, d, indptr, adj_node, adj_edge, wi, uni, pre, dist,
+                                     pred, touched, n_t, hk, hv, nh, qh, qt)
     for i in range(n):
         x = dist[defs[i]]
         db[i] = -1 if x == INF else x
-    for u in range(N):
-        dist[u] = INF
+    for i in range(n_t):
+        dist[touched[i]] = INF
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _ctz(x):
-    """Index of the lowest set bit of a non-zero uint64."""
+    """Index of the lowest set bit of a non-zero uint64 (binary search on halves)."""
     i = 0
-    if (x & np.uint64(0xFFFFFFFF)) == 0:
-        x >>= np.uint64(32)
-        i += 32
-    if (x & np.uint64(0xFFFF)) == 0:
-        x >>= np.uint64(16)
-        i += 16
-    if (x & np.uint64(0xFF)) == 0:
-        x >>= np.uint64(8)
-        i += 8
-    if (x & np.uint64(0xF)) == 0:
-        x >>= np.uint64(4)
-        i += 4
-    if (x & np.uint64(0x3)) == 0:
-        x >>= np.uint64(2)
-        i += 2
-    if (x & np.uint64(0x1)) == 0:
-        i += 1
+    for k in (32, 16, 8, 4, 2, 1):
+        low = (np.uint64(1) << np.uint64(k)) - np.uint64(1)
+        if (x & low) == 0:
+            x >>= np.uint64(k)
+            i += k
     return i
 
 
@@ -1492,7 +1484,7 @@ def local_mwpm_decode_batch(indptr, adj_node, adj_edge, eu, ev, boundary, weight
             has_b = bcomp >= 0
             if has_b:
                 _boundary_distances(indptr, adj_node, adj_edge, bcomp, wi, uni, pre, comp,
-                                    dist, hk, hv, defs, n, db)
+                                    dist, pred, touched, hk, hv, defs, n, db)
             want = min(knn, n - 1)
             while True:
                 cap = n * max(want, 1) * 2 + 64

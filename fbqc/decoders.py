@@ -189,14 +189,6 @@ class DecodingGraph:
     def n_edges(self) -> int:
         return int(self.edges.shape[0])
 
-    def incidence(self) -> Any:
-        """The ``(n_nodes, n_edges)`` check matrix as a ``scipy.sparse.csc_matrix`` (uint8)."""
-        from scipy.sparse import csc_matrix
-
-        E = self.n_edges
-        rows = self.edges.T.reshape(-1)
-        cols = np.concatenate([np.arange(E), np.arange(E)])
-        return csc_matrix((np.ones(2 * E, np.uint8), (rows, cols)), shape=(self.n_nodes, E))
 
 
 def _as_2d(a: Any, S: int, E: int, name: str, dtype) -> np.ndarray:
@@ -336,11 +328,11 @@ class MatchingDecoder(_Decoder):
 
     Parameters
     ----------
-    graph : :class:`~fbqc.network.SyndromeGraph` or :class:`DecodingGraph`.
+    graph : the graph (a syndrome graph of a network, or a :class:`DecodingGraph`).
 
     Examples
     --------
-    >>> from fbqc.network import FusionNetwork
+    >>> from fbqc import FusionNetwork
     >>> g = FusionNetwork("6ring", 3).primal
     >>> flips = np.zeros(g.n_edges, np.uint8); flips[7] = 1
     >>> np.flatnonzero(MatchingDecoder(g).decode(g.syndrome(flips))).tolist()
@@ -355,14 +347,19 @@ class MatchingDecoder(_Decoder):
         super().__init__(graph)
         from scipy.sparse import csc_matrix
 
-        H = graph.incidence().tocsr()
-        if self.boundary >= 0:  # boundary edges: one check each (PyMatching's convention)
-            keep = np.ones(graph.n_nodes, bool)
-            keep[self.boundary] = False
-            H = H[keep]
-        self._H = H.tocsc()
-        self._H.eliminate_zeros()
-        self._rows = (np.flatnonzero(np.arange(graph.n_nodes) != self.boundary)
+        # checks = the non-boundary nodes; an edge to the boundary has one check
+        # (PyMatching's convention for a boundary edge)
+        n, E = graph.n_nodes, graph.n_edges
+        row_of = np.arange(n)
+        if self.boundary >= 0:
+            row_of = np.where(row_of < self.boundary, row_of, row_of - 1)
+            row_of[self.boundary] = -1
+        ends = row_of[np.asarray(graph.edges)]
+        keep = ends >= 0
+        cols = np.broadcast_to(np.arange(E)[:, None], ends.shape)
+        self._H = csc_matrix((np.ones(int(keep.sum()), np.uint8), (ends[keep], cols[keep])),
+                             shape=(n - (self.boundary >= 0), E))
+        self._rows = (np.flatnonzero(np.arange(n) != self.boundary)
                       if self.boundary >= 0 else None)
         self._F = csc_matrix(self._obs.T)
         self._Fcorr = None
@@ -453,10 +450,12 @@ class FusionBlossomDecoder(_Decoder):
     Examples
     --------
     >>> from fbqc.network import FusionNetwork
-    >>> g = FusionNetwork("6ring", 3).primal
-    >>> flips = np.zeros(g.n_edges, np.uint8); flips[7] = 1
-    >>> np.flatnonzero(FusionBlossomDecoder(g).decode(g.syndrome(flips))).tolist()
-    [7]
+    >>> g = FusionNetwork("4star", 3).dual
+    >>> erased = np.zeros((2, g.n_edges), bool); erased[:, [4, 9]] = True
+    >>> flips = erased & np.array([[True], [False]])          # shot 0: both erased flip
+    >>> pred = FusionBlossomDecoder(g).decode_batch(g.syndrome(flips), erased)
+    >>> bool(np.array_equal(pred, g.membrane_parity(flips)))
+    True
     """
 
     name = "fusion-blossom"

@@ -128,7 +128,7 @@ def simulate(network: str | FusionNetwork, L: int, model: HardwareAgnostic, *,
     network : ``"6ring"`` / ``"4star"``, or a :class:`FusionNetwork` (its ``L`` must match).
     L : lattice size.
     model : :class:`HardwareAgnostic`.
-    decoder : ``"uf"``, ``"mwpm"`` or ``"erasure-ml"`` (the last only for ``p_pauli = 0``).
+    decoder : one of :data:`fbqc.decoders.DECODERS` (``"erasure-ml"`` only for ``p_pauli = 0``).
     shots : number of shots.
     seed : seed of the :class:`numpy.random.Generator`.
     backend : ``"direct"`` (vectorised sampling of fusion outcomes on the syndrome graphs,

@@ -5,7 +5,7 @@ Sections (``--only`` picks some):
 ``erasure``   6-ring and 4-star erasure thresholds (decoder ``erasure-ml``: exact ML).
 ``pauli``     6-ring and 4-star Pauli thresholds with ``mwpm`` and ``uf``.
 ``region``    6-ring erasure–Pauli region: thresholds along rays from the origin in the
-              (p_E/p_E*, p_P/p_P*) plane, both decoders.
+              (p_E/p_E*, p_P/p_P*) plane, ``uf``, ``mwpm`` and ``local-mwpm``.
 
 Every sweep goes through :func:`sim.collect` with ``save_resume_filepath`` (a rerun
 continues where it stopped) and every number through :func:`sim.threshold`.  Everything
@@ -116,10 +116,10 @@ def region(args, out: Path, rows) -> None:
     """Thresholds along rays p = t·(cos θ·p_E*, sin θ·p_P*) for the 6-ring."""
     pE, pP = REF[("6ring", "erasure")], REF[("6ring", "pauli")]
     res_rows = []
-    for dec in ("uf", "mwpm"):
+    for dec in args.region_decoders:
         # mwpm rebuilds PyMatching every shot with erasures (no per-shot reweighting API):
         # smaller sizes and fewer rays
-        if dec == "uf":
+        if dec != "mwpm":
             Ls = [6, 8] if args.quick else [8, 12, 16]
             shots = 800 if args.quick else 2000
             angles = [15, 45, 75] if args.quick else [10, 25, 45, 65, 80]
@@ -177,6 +177,7 @@ def _axis_pauli(out: Path, rows=()) -> dict[str, float]:
                         and row.get("value", "nan") != "nan"):
                     found[dec] = float(row["value"]) / REF[("6ring", "pauli")]
     ends.update(found)
+    ends["local-mwpm"] = ends["mwpm"]  # Pauli-only shots: local-mwpm is PyMatching
     return ends
 
 
@@ -188,7 +189,7 @@ def _plot_region(res_rows, out: Path, rows=()) -> None:
 
     ends = _axis_pauli(out, rows)
     fig, ax = plt.subplots(figsize=(5, 4.5))
-    for i, dec in enumerate(("uf", "mwpm")):
+    for i, dec in enumerate(("uf", "mwpm", "local-mwpm")):
         rr = sorted((r for r in res_rows if r["decoder"] == dec), key=lambda r: r["angle_deg"])
         if not rr:
             continue
@@ -214,6 +215,8 @@ def main(argv=None) -> int:
     p.add_argument("--quick", action="store_true", help="small sizes and shots")
     p.add_argument("--only", nargs="+", choices=["erasure", "pauli", "region"],
                    default=["erasure", "pauli", "region"])
+    p.add_argument("--region-decoders", nargs="+", default=["uf", "mwpm", "local-mwpm"],
+                   help="decoders of the region rays (mwpm on smaller sizes)")
     p.add_argument("--out", default="out/fbqc")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--seed", type=int, default=2026)
