@@ -378,7 +378,7 @@ def test_weighted_growth_prefers_likely_edges():
 def test_decoders_agree_on_pure_erasure():
     """uf, mwpm, local-mwpm and erasure-ml agree within CIs (Bonferroni over the pairs)."""
     model = HardwareAgnostic(0.11, 0.0)
-    res = {d: simulate("6ring", 5, model, decoder=d, shots=n, seed=3)
+    res = {d: simulate("6ring", model, L=5, decoder=d, shots=n, seed=3)
            for d, n in (("uf", 3000), ("erasure-ml", 3000), ("mwpm", 1000),
                         ("local-mwpm", 3000))}
     cis = {d: sim.binomial_ci(r.errors, r.shots, confidence=1 - 0.01 / 6)
@@ -393,7 +393,7 @@ def test_decoders_agree_on_pure_erasure():
 @pytest.mark.parametrize("backend", ["direct", "stim"])
 def test_new_decoders_through_simulate(backend):
     model = HardwareAgnostic(0.05, 0.004)
-    out = {d: simulate("4star", 4, model, decoder=d, shots=400, seed=5, backend=backend)
+    out = {d: simulate("4star", model, L=4, decoder=d, shots=400, seed=5, backend=backend)
            for d in ("mwpm", "fusion-blossom", "local-mwpm")}
     assert all(r.shots == 400 for r in out.values())
     rates = [r.errors for r in out.values()]
