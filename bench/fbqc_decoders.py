@@ -1,8 +1,9 @@
 """fbqc decoders on identical shots: uf, mwpm, fusion-blossom and local-mwpm in one run.
 
-1. Table: for each network (6-ring, 4-star) and each point -- (p_E, p_P) = (0.06, 0.0015),
-   Pauli only 1 %, (0.06, 0.0065) -- sample ``--shots`` shots of the primal graph at
-   ``--L`` once, decode them with all four decoders, and report the logical (primal-x)
+1. Table: for each network (6-ring, 4-star) and each point -- (p_E, p_P) = (0.06, 0.0015)
+   at L = 8 and 12, Pauli only 1 % at L = 12, (0.06, 0.0065) at L = 12 (``--L`` puts every
+   point at the given sizes instead) -- sample ``--shots`` shots of the primal graph
+   once, decode them with all four decoders, and report the logical (primal-x)
    error rate with its 95 % Wilson CI, the CPU time per shot (``time.process_time``,
    decoding only, kernels warmed first), the speed-up of ``local-mwpm`` over
    fusion-blossom and over ``mwpm`` (PyMatching: rebuilt per shot with erasures,
@@ -14,7 +15,7 @@
 Writes ``decoders_table.md``, ``decoders_scaling.png`` and ``decoders.json`` to
 ``--out``; the table is also printed.
 
-    python bench/fbqc_decoders.py [--shots 20000] [--L 12] [--out out/bench]
+    python bench/fbqc_decoders.py [--shots 20000] [--L 8 12] [--out out/bench]
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ from fbqc.decoders import make_decoder  # noqa: E402
 DECODERS = ("uf", "mwpm", "fusion-blossom", "local-mwpm")
 POINTS = {"(0.06, 0.0015)": (0.06, 0.0015), "Pauli 1 %": (0.0, 0.01),
           "(0.06, 0.0065)": (0.06, 0.0065)}
+#: the default table: (point, L)
+TABLE = (("(0.06, 0.0015)", 8), ("(0.06, 0.0015)", 12), ("Pauli 1 %", 12),
+         ("(0.06, 0.0065)", 12))
 
 
 def _shots(g, model, S, seed):
@@ -67,14 +71,16 @@ def _mcnemar(fa, fb):
 
 def table(args) -> list[dict]:
     rows = []
+    points = ([(label, L) for L in args.L for label in POINTS] if args.L else TABLE)
     for kind in args.networks:
-        g = FusionNetwork(kind, args.L).primal
-        decs = {n: make_decoder(n, g) for n in DECODERS}
-        for label, (pe, pp) in POINTS.items():
+        for label, L in points:
+            pe, pp = POINTS[label]
+            g = FusionNetwork(kind, L).primal
+            decs = {n: make_decoder(n, g) for n in DECODERS}
             syn, er, truth = _shots(g, HardwareAgnostic(pe, pp), args.shots, args.seed)
             for d in decs.values():  # warm up (Numba compilation, PyMatching caches)
                 d.decode_batch(syn[:20], er[:20])
-            row = {"network": kind, "L": args.L, "point": label, "p_erasure": pe,
+            row = {"network": kind, "L": L, "point": label, "p_erasure": pe,
                    "p_pauli": pp, "shots": args.shots}
             fails = {}
             for n, d in decs.items():
@@ -84,7 +90,7 @@ def table(args) -> list[dict]:
                 lo, hi = sim.binomial_ci(k, args.shots)
                 row[n] = {"errors": k, "rate": k / args.shots, "ci": [lo, hi],
                           "us_per_shot": cpu / args.shots * 1e6}
-                print(f"  {kind} {label} {n}: {k}/{args.shots}, "
+                print(f"  {kind} L={L} {label} {n}: {k}/{args.shots}, "
                       f"{row[n]['us_per_shot']:.0f} µs/shot", flush=True)
             for a, b in (("local-mwpm", "fusion-blossom"), ("local-mwpm", "mwpm"),
                          ("uf", "fusion-blossom"), ("mwpm", "fusion-blossom")):
@@ -194,7 +200,8 @@ def plot(srows, path: Path) -> None:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--shots", type=int, default=20000)
-    p.add_argument("--L", type=int, default=12)
+    p.add_argument("--L", type=int, nargs="*", default=[],
+                   help="sizes of every point (default: the issue's table, see above)")
     p.add_argument("--networks", nargs="+", default=["6ring", "4star"])
     p.add_argument("--scaling-L", type=int, nargs="*", default=[8, 12, 16, 20, 24])
     p.add_argument("--scaling-shots", type=int, default=2000,

@@ -77,7 +77,7 @@ from .network import SyndromeGraph
 
 __all__ = [
     "DECODERS",
-        "DecodingGraph",
+    "DecodingGraph",
     "FusionBlossomDecoder",
     "LocalMatchingDecoder",
     "MatchingDecoder",

@@ -477,3 +477,42 @@ def test_matching_decoder_uses_public_pymatching_only():
     erased[30] = True
     corr = MatchingDecoder(g).decode(g.syndrome(flips), erased)
     assert np.array_equal(g.syndrome(corr), g.syndrome(flips))
+
+
+def test_local_mwpm_axis_thresholds_are_those_of_mwpm_and_uf():
+    """On the axes ``local-mwpm`` decodes bit for bit as PyMatching (pure Pauli: no shot
+    has an erasure) and as union-find (pure erasure: no defect survives contraction), so
+    its Pauli and erasure thresholds are theirs: same seed, same counts."""
+    for kind in ("6ring", "4star"):
+        pauli = HardwareAgnostic(0.0, 0.012)
+        a, b = (simulate(kind, pauli, L=5, decoder=d, shots=600, seed=11)
+                for d in ("local-mwpm", "mwpm"))
+        assert a.errors > 20 and (a.errors, a.custom_counts) == (b.errors, b.custom_counts)
+        erasure = HardwareAgnostic(0.1 if kind == "6ring" else 0.06, 0.0)
+        a, b = (simulate(kind, erasure, L=5, decoder=d, shots=600, seed=12)
+                for d in ("local-mwpm", "uf"))
+        assert a.errors > 20 and (a.errors, a.custom_counts) == (b.errors, b.custom_counts)
+
+
+def test_cli_sweeps_with_the_new_decoders(tmp_path, capsys):
+    from sim.cli import main
+
+    out = tmp_path / "d.csv"
+    assert main(["fbqc", "sweep", "--network", "4star", "--L", "3", "--p-erasure", "0.05",
+                 "--p-pauli", "0.004", "--decoder", "fusion-blossom,local-mwpm",
+                 "--max-shots", "50", "--seed", "1", "--workers", "1", "--no-progress",
+                 "--out", str(out)]) == 0
+    rows = sim.combine(sim.read_stats(out))
+    assert {r.json_metadata["decoder"] for r in rows} == {"fusion-blossom", "local-mwpm"}
+    assert all(r.shots == 50 for r in rows)
+    stim_out = tmp_path / "s.csv"
+    assert main(["fbqc", "sweep", "--network", "6ring", "--L", "3", "--p-erasure", "0.05",
+                 "--p-pauli", "0.004", "--backend", "stim", "--decoder",
+                 "erasure-fusion-blossom,erasure-local-mwpm", "--max-shots", "50",
+                 "--seed", "1", "--workers", "1", "--no-progress", "--out", str(stim_out)]) == 0
+    assert len(sim.read_stats(stim_out)) == 2
+    capsys.readouterr()
+    bad = tmp_path / "bad.csv"
+    assert main(["fbqc", "sweep", "--network", "6ring", "--L", "3", "--decoder",
+                 "erasure-local-mwpm", "--max-shots", "10", "--out", str(bad)]) == 2
+    assert not bad.exists() and "decoder" in capsys.readouterr().err
