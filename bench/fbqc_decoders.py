@@ -73,6 +73,7 @@ def _mcnemar(fa, fb):
 def table(args) -> list[dict]:
     rows = []
     points = ([(label, L) for L in args.L for label in POINTS] if args.L else TABLE)
+    points = [(label, L) for label, L in points if not args.points or label in args.points]
     for kind in args.networks:
         for label, L in points:
             pe, pp = POINTS[label]
@@ -207,6 +208,8 @@ def main(argv=None) -> int:
     p.add_argument("--L", type=int, nargs="*", default=[],
                    help="sizes of every point (default: the issue's table, see above)")
     p.add_argument("--networks", nargs="+", default=["6ring", "4star"])
+    p.add_argument("--points", nargs="*", default=[], choices=list(POINTS),
+                   help="only these points of the table (default: all)")
     p.add_argument("--scaling-L", type=int, nargs="*", default=[8, 12, 16, 20, 24])
     p.add_argument("--scaling-shots", type=int, default=2000,
                    help="shots at L = 12 for uf/local-mwpm (fewer at larger L, 1/10 for "
