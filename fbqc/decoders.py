@@ -213,6 +213,8 @@ class _Decoder:
                             f"{type(graph).__name__}")
         self.graph = graph
         b = getattr(graph, "boundary_node", None)
+        if b is None and isinstance(graph, SyndromeGraph):
+            b = graph.boundary if graph.boundary >= 0 else None  # an open block's graph
         self.boundary = -1 if b is None else int(b)
         self._eu = np.ascontiguousarray(graph.edges[:, 0], np.int32)
         self._ev = np.ascontiguousarray(graph.edges[:, 1], np.int32)
