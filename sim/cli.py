@@ -15,7 +15,10 @@ The shared machinery every command uses lives here: the one argument-parser clas
 
 Exit codes: 0 on success; 2 for input rejected before anything runs (a message naming
 the argument, nothing written); 1 when something fails while running (the traceback
-is printed: a bug inside a sampler is not reported as a user mistake).
+is printed: a bug inside a sampler is not reported as a user mistake); 130 after Ctrl-C
+(one line; every committed row is in the file, and a rerun resumes exactly).  A result
+file refused when a job opens it (another process writing it, a file that is not ours:
+:class:`sim.csvio.ResultFileError`) is input too: one line, exit code 2.
 
 A missing optional dependency is reported in one line naming the extra that provides it
 (:mod:`sim.extras`), exit code 2.  ``plot`` and ``threshold`` live in
@@ -172,8 +175,10 @@ def collect_job(args: argparse.Namespace, tasks: list[Any],
     """Validate a sweep completely (tasks, run flags, the result file) and return the
     job that runs it: :func:`sim.collect` into ``args.out``, then one line per task."""
     from .collect import prepare_collect
+    from .csvio import check_result_path
     from .params import parse_shard
 
+    check_result_path("--out", args.out, "sinter")  # before any task is built or file touched
     shard = parse_shard(args.shard) if getattr(args, "shard", None) else None
     run = prepare_collect(tasks, max_shots=args.max_shots, max_errors=args.max_errors,
                           seed=args.seed, workers=args.workers, shard=shard,
@@ -406,10 +411,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _missing_extra(exc, command)
     if not callable(job):
         return int(job or 0)
+    from .csvio import ResultFileError
+
     try:
         return int(job() or 0)
-    except KeyboardInterrupt:
-        raise
+    except KeyboardInterrupt:  # Ctrl-C: committed rows are already in the file
+        print(f"erasurelab {args.command}: interrupted; completed rows are kept and a "
+              "rerun resumes", file=sys.stderr)
+        return 130
+    except ResultFileError as exc:  # a result file refused when the job opened it
+        print(f"erasurelab {args.command}: error: {exc}", file=sys.stderr)
+        return 2
     except ImportError as exc:  # an optional dependency imported only when running
         return _missing_extra(exc, command)
     except Exception:  # noqa: BLE001 - a crash while running: report it as one

@@ -451,7 +451,7 @@ def prepare_collect(
         scheduler = Scheduler(pairs, **opts)
         return _Run(scheduler, None, progress)
     # locked for the whole run; a file that is not ours is refused before any repair
-    resume = ResumeFile(save_resume_filepath)
+    resume = ResumeFile(save_resume_filepath, name="save_resume_filepath")
     try:
         scheduler = Scheduler(pairs, existing=resume.prior.values(), **opts)
         for st in scheduler.states:
