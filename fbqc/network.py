@@ -81,9 +81,10 @@ MEMBRANE_NAMES = ("primal-x", "primal-y", "primal-z", "dual-x", "dual-y", "dual-
 _E = np.eye(3, dtype=np.int64)
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class SyndromeGraph:
-    """One decoding graph (primal or dual) of a fusion network.
+    """One decoding graph (primal or dual) of a fusion network (frozen: its attributes
+    cannot be rebound after construction).
 
     Attributes
     ----------
@@ -114,25 +115,28 @@ class SyndromeGraph:
     node_edges: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
+        def set_(name: str, value: np.ndarray) -> None:
+            object.__setattr__(self, name, value)
+
         L = self.L
         u = self.edges[:, 0]
         cu = self.node_coords[u]
         base = np.floor(cu).astype(np.int64)
         tgt = base + self.edge_shift
-        self.crossing = (tgt < 0) | (tgt >= L)
-        self.edge_coords = np.mod(cu + 0.5 * self.edge_shift, L)
+        set_("crossing", (tgt < 0) | (tgt >= L))
+        set_("edge_coords", np.mod(cu + 0.5 * self.edge_shift, L))
         n = self.n_nodes
         ends = np.concatenate([self.edges[:, 0], self.edges[:, 1]])
         other = np.concatenate([self.edges[:, 1], self.edges[:, 0]])
         eid = np.concatenate([np.arange(self.n_edges)] * 2)
         order = np.argsort(ends, kind="stable")
         counts = np.bincount(ends, minlength=n)
-        self.indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
-        self.adj_node = other[order].astype(np.int32)
-        self.adj_edge = eid[order].astype(np.int32)
+        set_("indptr", np.concatenate([[0], np.cumsum(counts)]).astype(np.int32))
+        set_("adj_node", other[order].astype(np.int32))
+        set_("adj_edge", eid[order].astype(np.int32))
         if counts.min() != counts.max():
             raise RuntimeError("syndrome graph is not regular")  # construction bug
-        self.node_edges = self.adj_edge.reshape(n, int(counts[0]))
+        set_("node_edges", self.adj_edge.reshape(n, int(counts[0])))
 
     @property
     def n_nodes(self) -> int:
