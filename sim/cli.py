@@ -15,8 +15,10 @@ The shared machinery every command uses lives here: the one argument-parser clas
 
 Exit codes: 0 on success; 2 for input rejected before anything runs (a message naming
 the argument, nothing written); 1 when something fails while running (the traceback
-is printed: a bug inside a sampler is not reported as a user mistake); 130 after Ctrl-C
-(one line; every committed row is in the file, and a rerun resumes exactly).  A result
+is printed: a bug inside a sampler is not reported as a user mistake); 128 + the signal
+after SIGINT (Ctrl-C, 130) or SIGTERM (143): a sweep stops gracefully (one line; every
+completed chunk is in the file, and a rerun resumes exactly; the pool's workers exit
+with it, and exit by themselves if the main process is killed).  A result
 file refused when a job opens it (another process writing it, a file that is not ours:
 :class:`sim.csvio.ResultFileError`) is input too: one line, exit code 2.
 
@@ -29,11 +31,14 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import importlib.util
 import itertools
+import signal
 import sys
+import threading
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -50,6 +55,7 @@ __all__ = [
     "domain_main",
     "grid_from_args",
     "main",
+    "stop_on_signals",
     "sweep_command",
 ]
 
@@ -186,13 +192,45 @@ def collect_job(args: argparse.Namespace, tasks: list[Any],
                           progress=False if args.no_progress else None)
 
     def job() -> int:
-        stats = run()
+        with stop_on_signals(run.stop) as signals:
+            stats = run()
+        if run.stopped:
+            done = sum(s.shots for s in stats)
+            print(f"erasurelab: stopped by {signal.Signals(signals[0]).name}; {done} shots "
+                  f"are in {args.out} (every completed chunk); a rerun resumes exactly",
+                  file=sys.stderr)
+            return 128 + signals[0]
         _print_stats(stats)
         if report is not None:
             report(args, stats)
         return 0
 
     return job
+
+
+@contextlib.contextmanager
+def stop_on_signals(stop: Callable[[], None]) -> Iterator[list[int]]:
+    """While the block runs, SIGINT (Ctrl-C) and SIGTERM call ``stop()`` (a graceful
+    stop: what was committed is written); a second signal interrupts at once
+    (``KeyboardInterrupt``).  Yields the list of signal numbers received.  Outside the
+    main thread no handler is installed."""
+    hits: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield hits
+        return
+
+    def handler(signum, frame):
+        hits.append(signum)
+        if len(hits) > 1:
+            raise KeyboardInterrupt
+        stop()
+
+    old = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield hits
+    finally:
+        for sig, h in old.items():
+            signal.signal(sig, h)
 
 
 def _print_stats(stats: list) -> None:

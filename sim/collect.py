@@ -261,6 +261,13 @@ class Scheduler:
         self._inflight: dict[Future, tuple[_State, int, int]] = {}
         self._ex: Any = None
         self._target_seconds = 0.25
+        self.stopped = False  # set by request_stop(): the run ends early
+
+    def request_stop(self) -> None:
+        """End the run early, from a signal handler or another thread: nothing new is
+        dispatched, pieces already running finish, and :meth:`run` yields what was
+        committed (a prefix of every task's chunk grid, so a rerun resumes exactly)."""
+        self.stopped = True
 
     def _grid(self, chunk: int, done_shots: int) -> Iterator[_Piece]:
         return _pieces(self.k, self.n_shards, chunk, done_shots, self.max_shots)
@@ -333,7 +340,8 @@ class Scheduler:
         return rr
 
     def _receive(self) -> None:
-        finished, _ = wait(list(self._inflight), return_when=FIRST_COMPLETED)
+        # a timeout, so that a stop request is seen while a long piece runs
+        finished, _ = wait(list(self._inflight), timeout=0.25, return_when=FIRST_COMPLETED)
         for fut in finished:
             st, first, count = self._inflight.pop(fut)
             if st.done or fut.cancelled():
@@ -377,7 +385,7 @@ class Scheduler:
         try:
             max_inflight = max(2, 2 * parallel)
             rr = 0
-            while True:
+            while not self.stopped:
                 rr = self._fill(max_inflight, rr)
                 if not self._inflight:
                     for st in self.states:
@@ -386,6 +394,8 @@ class Scheduler:
                         break
                     continue
                 self._receive()
+                if self.stopped:
+                    break
                 if time.monotonic() - last >= 1.0:
                     update = self._update()
                     last = time.monotonic()
@@ -501,6 +511,16 @@ class _Run:
     def close(self) -> None:
         if self.resume is not None:
             self.resume.close(failed=True)
+
+    def stop(self) -> None:
+        """Stop the run early (safe in a signal handler): see
+        :meth:`Scheduler.request_stop`; the call then returns the committed totals."""
+        self.scheduler.request_stop()
+
+    @property
+    def stopped(self) -> bool:
+        """Whether the run was stopped early."""
+        return self.scheduler.stopped
 
 
 def collect(
