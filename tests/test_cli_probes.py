@@ -104,6 +104,12 @@ PROBES = [
     ("unlearn worstcase --ensemble 1 --out a.csv", "ensemble"),
     ("unlearn audit --frac 0.0001 --out a.csv", "frac"),
     ("unlearn audit --ensemble 2 --out a.csv", "ensemble"),
+    ("unlearn erase --s-preserve nan --out a.csv", "--s-preserve"),
+    ("unlearn erase --reg 0 --out a.csv", "--reg"),
+    ("unlearn erase --seeds 1,1 --out a.csv", "--seeds"),
+    ("unlearn erase --out res.png", "--out res.png"),
+    ("unlearn erase --out a.csv --figure f.xyz", "--figure f.xyz"),
+    ("unlearn erase --out n.txt", "n.txt"),
 ]
 
 
