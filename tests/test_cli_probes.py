@@ -273,3 +273,49 @@ def test_progress_total_is_arithmetic():
     for k, n, c, done, m in [(0, 1, 7, 0, 100), (2, 3, 5, 13, 97), (1, 2, 10, 0, 5),
                              (0, 2, 10, 95, 100), (1, 4, 3, 4, 50), (0, 1, 10, 120, 100)]:
         assert grid_shots(k, n, c, done, m) == sum(p.shots for p in _pieces(k, n, c, done, m))
+
+
+# ----- property: random numbers on a command line: exit 0 or one named line -----------
+def _number():
+    from hypothesis import strategies as st
+
+    return st.one_of(st.integers(-3, 6), st.integers(10**4, 10**12),
+                     st.floats(allow_nan=True, allow_infinity=True),
+                     st.floats(0, 0.3), st.sampled_from(["1e12", "-0", "0x10", "", "3.0"]))
+
+
+def test_random_numeric_flags_give_a_run_or_one_named_line():
+    import tempfile
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(L=_number(), p=_number(), shots=st.one_of(  # (never a long valid run)
+        st.integers(-3, 64), st.floats(allow_nan=True, allow_infinity=True),
+        st.sampled_from(["1e12", "0x10", "", "3.0"])))
+    def prop(L, p, shots):
+        with tempfile.TemporaryDirectory() as d:
+            folder = Path(d)
+            (folder / "n.txt").write_text("my notes")
+            before = _snapshot(folder)
+            out = folder / "r.csv"
+            argv = ["fbqc", "sweep", "--network", "6ring", "--L", str(L), "--p-erasure",
+                    str(p), "--max-shots", str(shots), "--seed", "1", "--workers", "1",
+                    "--out", str(out), "--no-progress"]
+            import contextlib
+            import io
+
+            err = io.StringIO()
+            with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+                code = main(argv)
+            text = err.getvalue()
+            assert code in (0, 2), text
+            assert "Traceback" not in text
+            if code == 2:
+                assert len(text.strip().splitlines()) == 1, text
+                assert _snapshot(folder) == before
+            else:
+                assert sum(s.shots for s in sim.read_stats(out)) == int(float(shots))
+
+    prop()
