@@ -131,7 +131,7 @@ def clustered_bytes(clusters: int, neurons: int) -> int:
     unit's links to each other cluster, one bit per unit (rounded up to 64-bit words).
 
     >>> clustered_bytes(8, 256)
-    57344
+    458752
     """
     return 8 * clusters * neurons * (clusters - 1) * ((neurons + 63) // 64)
 
