@@ -451,12 +451,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(job or 0)
     from .csvio import ResultFileError
 
+    terms: list[int] = []
+
+    def on_term(signum, frame):  # SIGTERM as Ctrl-C: the job's cleanup runs
+        terms.append(signum)
+        raise KeyboardInterrupt
+
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, on_term) if main_thread else None
     try:
         return int(job() or 0)
-    except KeyboardInterrupt:  # Ctrl-C: committed rows are already in the file
-        print(f"erasurelab {args.command}: interrupted; completed rows are kept and a "
-              "rerun resumes", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt:  # completed rows are already in the file
+        sig = signal.Signals(terms[0] if terms else signal.SIGINT)
+        print(f"erasurelab {args.command}: stopped by {sig.name}; completed rows are kept "
+              "and a rerun resumes", file=sys.stderr)
+        return 128 + sig
     except ResultFileError as exc:  # a result file refused when the job opened it
         print(f"erasurelab {args.command}: error: {exc}", file=sys.stderr)
         return 2
@@ -468,6 +477,9 @@ def main(argv: Sequence[str] | None = None) -> int:
               "the traceback is above); completed rows are kept and a rerun resumes",
               file=sys.stderr)
         return 1
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _missing_extra(exc: ImportError, command: str) -> int:

@@ -88,22 +88,24 @@ PROBES = [
     ("unlearn deletion --seeds 1,1 --out a.csv", "--seeds"),
     ("unlearn deletion --seeds 2.5 --out a.csv", "--seeds"),
     ("unlearn deletion --seeds 0 --out a.csv", "--seeds"),
-    ("unlearn deletion --sigma nan --out a.csv", "sigma"),
-    ("unlearn deletion --lam nan --out a.csv", "lam"),
-    ("unlearn deletion --learn-steps -5 --out a.csv", "learn_steps"),
+    ("unlearn deletion --deletions 0 --out a.csv", "--deletions"),
+    ("unlearn gslora --tasks 5 --out a.csv", "--tasks"),
+    ("unlearn deletion --sigma nan --out a.csv", "--sigma"),
+    ("unlearn deletion --lam nan --out a.csv", "--lam"),
+    ("unlearn deletion --learn-steps -5 --out a.csv", "--learn-steps"),
     ("unlearn deletion --out res.png", "--out res.png"),
     ("unlearn deletion --out a.csv --figure f.xyz", "--figure f.xyz"),
     ("unlearn deletion --out a.csv --figure a.csv", "--figure"),
     ("unlearn deletion --out n.txt", "n.txt"),
     ("unlearn deletion --out sinter.csv", "sinter.csv"),
     ("unlearn deletion --out held_grid.csv", "held_grid.csv"),
-    ("unlearn gslora --alpha nan --out a.csv", "alpha"),
-    ("unlearn gslora --bnd inf --out a.csv", "bnd"),
-    ("unlearn gslora --rank 0 --out a.csv", "rank"),
-    ("unlearn gslora --steps -1 --out a.csv", "steps"),
-    ("unlearn worstcase --ensemble 1 --out a.csv", "ensemble"),
-    ("unlearn audit --frac 0.0001 --out a.csv", "frac"),
-    ("unlearn audit --ensemble 2 --out a.csv", "ensemble"),
+    ("unlearn gslora --alpha nan --out a.csv", "--alpha"),
+    ("unlearn gslora --bnd inf --out a.csv", "--bnd"),
+    ("unlearn gslora --rank 0 --out a.csv", "--rank"),
+    ("unlearn gslora --steps -1 --out a.csv", "--steps"),
+    ("unlearn worstcase --ensemble 1 --out a.csv", "--ensemble"),
+    ("unlearn audit --frac 0.0001 --out a.csv", "--frac"),
+    ("unlearn audit --ensemble 2 --out a.csv", "--ensemble"),
     ("unlearn erase --s-preserve nan --out a.csv", "--s-preserve"),
     ("unlearn erase --reg 0 --out a.csv", "--reg"),
     ("unlearn erase --seeds 1,1 --out a.csv", "--seeds"),
@@ -319,3 +321,23 @@ def test_random_numeric_flags_give_a_run_or_one_named_line():
                 assert sum(s.shots for s in sim.read_stats(out)) == int(float(shots))
 
     prop()
+
+
+def test_sigterm_during_any_job_is_one_line_and_exit_143(folder, capsys, monkeypatch):
+    """Outside a sweep (here an unlearn verb's job) SIGTERM stops the job like Ctrl-C:
+    its cleanup runs, one line, exit 128 + 15; the previous handler is restored."""
+    import unlearn.cli
+
+    def job(*args):
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(30)  # interrupted at once
+        raise AssertionError("not interrupted")
+
+    monkeypatch.setattr(unlearn.cli, "_experiment", job)
+    before = signal.getsignal(signal.SIGTERM)
+    t0 = time.monotonic()
+    code = main(["unlearn", "deletion", "--out", "a.csv"])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert code == 143 and time.monotonic() - t0 < 20
+    assert len(lines) == 1 and "stopped by SIGTERM" in lines[0], lines
+    assert signal.getsignal(signal.SIGTERM) is before

@@ -16,6 +16,7 @@ Examples
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -220,6 +221,23 @@ def _grid(args: argparse.Namespace) -> tuple[Callable, dict]:
                        "proximal": [bool(args.proximal)]}
 
 
+#: Experiment parameters whose flag is not ``--`` + the name with dashes.
+_FLAGS = {"k": "--deletions", "n_tasks": "--tasks", "selector": "--selectors"}
+
+
+def _as_flag(message: str) -> str:
+    """``learn_steps must be …`` -> ``--learn-steps must be …``.
+
+    >>> _as_flag("k must be an integer >= 1, got 0")
+    '--deletions must be an integer >= 1, got 0'
+    """
+    m = re.match(r"[a-z_]+(?=[ =])", message)
+    if not m:
+        return message
+    name = m.group(0)
+    return _FLAGS.get(name, "--" + name.replace("_", "-")) + message[m.end():]
+
+
 def _run(args: argparse.Namespace) -> Callable[[], int]:
     """Validate a deletion/audit/worstcase/gslora command completely (every parameter
     of every grid point, the seeds, both output paths) and return its job: a refusal
@@ -234,7 +252,10 @@ def _run(args: argparse.Namespace) -> Callable[[], int]:
     seeds = _seeds(args.seeds)
     fn, grid = _grid(args)
     for point in product(grid):
-        check_params(fn, point)
+        try:
+            check_params(fn, point)
+        except (TypeError, ValueError) as exc:  # the message names the flag, not the key
+            raise type(exc)(_as_flag(str(exc))) from None
     out = check_result_path("--out", args.out, "grid")
     fig = check_output_path("--figure" if args.figure else "--out (its figure)",
                             _figure(args), suffixes=FIGURE_SUFFIXES)
