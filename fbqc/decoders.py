@@ -72,6 +72,8 @@ from typing import Any
 
 import numpy as np
 
+from sim.validate import check_binary_array
+
 from . import _kernels as K
 from .network import SyndromeGraph
 
@@ -199,6 +201,8 @@ def _as_2d(a: Any, S: int, E: int, name: str, dtype) -> np.ndarray:
         arr = arr[None, :]
     if arr.ndim != 2 or arr.shape[1] != E or arr.shape[0] not in (1, S):
         raise ValueError(f"{name} must have shape ({S}, {E}) or ({E},), got {np.shape(a)}")
+    if np.dtype(dtype) in (np.uint8, bool):  # a mask: 0/1 only (256 or 0.5 are refused)
+        arr = check_binary_array(name, arr)
     return np.ascontiguousarray(arr, dtype=dtype)
 
 
@@ -231,7 +235,7 @@ class _Decoder:
             syn = syn[None, :]
         if syn.ndim != 2 or syn.shape[1] != g.n_nodes:
             raise ValueError(f"syndromes must have shape (S, {g.n_nodes}), got {syn.shape}")
-        syn = np.ascontiguousarray(syn, np.uint8)
+        syn = check_binary_array("syndromes", syn)  # 0/1 only: 0.5 or 2 are refused
         if self.boundary >= 0 and syn[:, self.boundary].any():
             syn = syn.copy()
             syn[:, self.boundary] = 0
@@ -664,7 +668,7 @@ def erasure_windings(graph: SyndromeGraph, erased: np.ndarray) -> tuple[np.ndarr
         er = er[None, :]
     if er.ndim != 2 or er.shape[1] != graph.n_edges:
         raise ValueError(f"erased must have shape (S, {graph.n_edges}), got {er.shape}")
-    er = np.ascontiguousarray(er, np.uint8)
+    er = check_binary_array("erased", er)
     S = er.shape[0]
     basis = np.zeros((S, 3), np.int64)
     rank = np.zeros(S, np.int64)

@@ -51,6 +51,8 @@ import numpy as np
 import sinter
 import stim
 
+from sim.validate import check_binary_array
+
 from .decoders import DecodingGraph, make_decoder
 
 __all__ = [
@@ -455,7 +457,9 @@ class _CompiledErasureDecoder(sinter.CompiledDecoder):
     def decode(self, dets: np.ndarray) -> np.ndarray:
         """Decode unpacked (S, num_detectors) detection events → (S, num_observables)."""
         g = self.g
-        dets = np.asarray(dets, np.uint8)
+        dets = check_binary_array("dets", dets, ndim=2)  # 0/1 only: 2 or 0.5 are refused
+        if dets.shape[1] != g.num_detectors:
+            raise ValueError(f"dets must have shape (S, {g.num_detectors}), got {dets.shape}")
         S = dets.shape[0]
         hb = dets[:, g.heralds].astype(bool)
         syn = np.zeros((S, g.n_nodes + 1), np.uint8)
