@@ -8,26 +8,44 @@
 
 from sim import __version__
 
+from .catalog import NETWORKS, get_description, register_network
 from .decoders import (
     DECODERS,
+    DecodingGraph,
+    FusionBlossomDecoder,
+    LocalMatchingDecoder,
     MatchingDecoder,
     UnionFindDecoder,
     decode,
     edge_weights,
     erasure_windings,
+    make_decoder,
 )
+from .description import Fusion, FusionDescription, Instance, ResourceState
 from .herald_decoders import ErasureDecoder, add_heralded_erasure, herald_graph
 from .network import KINDS, MEMBRANE_NAMES, FusionNetwork, SyndromeGraph
 from .noise import HardwareAgnostic
 from .optics import LinearOptics, basis_pattern
 from .params import FusionParams, OpticsParams
+from .resources import fit_scaling, layer_counts, resource_table
 from .simulate import SimulationResult, simulate
 from .stim_backend import StimSimulator
 from .stim_circuits import stim_circuit
 
 __all__ = [
+    "NETWORKS",
+    "Fusion",
+    "FusionDescription",
+    "Instance",
+    "ResourceState",
+    "fit_scaling",
+    "get_description",
+    "layer_counts",
+    "register_network",
+    "resource_table",
     "__version__",
     "DECODERS",
+    "DecodingGraph",
     "ErasureDecoder",
     "LinearOptics",
     "StimSimulator",
@@ -41,6 +59,8 @@ __all__ = [
     "FusionParams",
     "OpticsParams",
     "HardwareAgnostic",
+    "FusionBlossomDecoder",
+    "LocalMatchingDecoder",
     "MatchingDecoder",
     "SimulationResult",
     "SyndromeGraph",
@@ -48,5 +68,6 @@ __all__ = [
     "decode",
     "edge_weights",
     "erasure_windings",
+    "make_decoder",
     "simulate",
 ]

@@ -30,7 +30,7 @@ from __future__ import annotations
 from sim import TaskParams, param, task_params
 
 from .decoders import DECODERS
-from .network import KINDS
+from .network import BOUNDARIES, network_params
 from .noise import HardwareAgnostic
 from .optics import BASES, PATTERNS, LinearOptics
 
@@ -42,13 +42,16 @@ __all__ = [
     "STIM_DECODERS",
     "UF_MIXED_VERSION",
     "check_run_options",
+    "network_bytes",
 ]
 
 #: Which failure counts as ``errors``: the primal x-membrane, or primal or dual x.
 ERRORS = ("primal-x", "any-x")
 BACKENDS = ("direct", "stim")
 #: Decoders of the stim backend (herald-aware, :mod:`fbqc.herald_decoders`).
-STIM_DECODERS = ("uf", "mwpm", "erasure-ml", "erasure-uf", "erasure-mwpm", "mwpm-correlated")
+STIM_DECODERS = ("uf", "mwpm", "erasure-ml", "erasure-uf", "erasure-mwpm", "mwpm-correlated",
+                 "fusion-blossom", "erasure-fusion-blossom", "local-mwpm",
+                 "erasure-local-mwpm")
 #: ``uf`` / ``erasure-uf`` on mixed erasure + Pauli noise changed on 2026-12-03 (peeling
 #: trees hold the fewest grown edges): such tasks carry ``model_version=2`` so older result
 #: files do not resume into them.  Pure erasure and pure Pauli decode exactly as before and
@@ -81,6 +84,42 @@ def check_run_options(*, decoder: str, backend: str, erasure: bool, pauli: bool,
                          "erasure")
 
 
+#: Bytes per fusion a sweep cannot do without: the decoding graph (nodes, edges, their
+#: adjacency) and the decoder's buffers.  A lower bound: a direct union-find sweep
+#: measured about 3.5 kB per fusion at L=16 (peak RSS over the interpreter).
+BYTES_PER_FUSION = 1000
+
+
+def network_bytes(L: int, T: int | None = None) -> int:
+    """A lower bound on the memory of one task on an L x L x T network (T = L: the
+    periodic L^3 one; about 6 fusions per cell), as :meth:`sim.TaskParams.memory_bytes`
+    wants it.
+
+    >>> network_bytes(10000) > 10**15
+    True
+    """
+    return BYTES_PER_FUSION * 6 * int(L) ** 2 * int(T or L)
+
+
+_NETWORK_HELP = ("fusion network: 6ring, 4star or a registered description (6ring-d, "
+                 "4star-d, 12ring, 3ghz, 4star-bell, ...)")
+_L_HELP = "lattice size (L^3 unit cells periodic; L x L x T open)"
+_BOUNDARY_HELP = ("periodic (an L^3 torus, six membranes) or open (an L x L x T block with "
+                  "rough and smooth boundaries, one membrane)")
+_T_HELP = "time extent of an open block (default: L)"
+
+
+def _check_shape(params: TaskParams) -> None:
+    """The network name and the block shape; ``T`` equal to ``L`` is stored as ``None``
+    (one task, one id)."""
+    try:
+        network_params(params.network, params.L, params.boundary, params.T)
+    except ValueError as exc:
+        params.fail(str(exc))
+    if params.T == params.L:
+        params._set("T", None)
+
+
 def _check(params: TaskParams, **kw) -> None:
     try:
         check_run_options(**kw)
@@ -90,18 +129,20 @@ def _check(params: TaskParams, **kw) -> None:
 
 @task_params
 class FusionParams(TaskParams):
-    """A periodic fusion network under hardware-agnostic noise, decoded by name."""
+    """A fusion network (periodic, or an open block) under hardware-agnostic noise,
+    decoded by name."""
 
     family = "fbqc"
 
-    network: str = param(help="fusion network", choices=KINDS)
-    L: int = param(help="periodic lattice size (L^3 unit cells)", unit="cells", low=3)
+    network: str = param(help=_NETWORK_HELP)
+    L: int = param(help=_L_HELP, unit="cells", low=3)
     p_erasure: float = param(0.0, help="erasure probability of every fusion outcome",
                              unit="probability")
     p_pauli: float = param(0.0, help="flip probability of every fusion outcome",
                            unit="probability")
     decoder: str = param("uf", help="decoder (stim backend: also erasure-uf, erasure-mwpm, "
-                         "mwpm-correlated)", choices=tuple(dict.fromkeys(DECODERS + STIM_DECODERS)))
+                         "erasure-fusion-blossom, erasure-local-mwpm, mwpm-correlated)",
+                         choices=tuple(dict.fromkeys(DECODERS + STIM_DECODERS)))
     backend: str = param("direct", help="direct syndrome sampling, or the network as a stim "
                          "circuit", choices=BACKENDS, record="non_default")
     p_state: float = param(0.0, help="DEPOLARIZE1 on every resource-state qubit before "
@@ -109,8 +150,12 @@ class FusionParams(TaskParams):
                            record="non_default")
     errors: str = param("primal-x", help="which failure counts as a logical error",
                         choices=ERRORS, record="non_default")
+    boundary: str = param("periodic", help=_BOUNDARY_HELP, choices=BOUNDARIES,
+                          record="non_default")
+    T: int | None = param(None, help=_T_HELP, unit="cells", low=3, record="non_default")
 
     def check(self) -> None:
+        _check_shape(self)
         _check(self, decoder=self.decoder, backend=self.backend, erasure=self.p_erasure > 0,
                pauli=self.p_pauli > 0, p_state=self.p_state, errors=self.errors)
 
@@ -123,8 +168,15 @@ class FusionParams(TaskParams):
         return UF_MIXED_VERSION if self.decoder in ("uf", "erasure-uf") and mixed else 1
 
     def chunk_shots(self) -> int:
-        per = 6 * self.L**3 * (4 if self.decoder == "mwpm" else 1)
+        per = 6 * self.L**2 * (self.T or self.L) * (4 if self.decoder == "mwpm" else 1)
         return max(16, min(4096, (1 << 21) // per))
+
+    @property
+    def memory_params(self) -> tuple[str, ...]:  # type: ignore[override]
+        return ("L", "T") if getattr(self, "T", None) else ("L",)
+
+    def memory_bytes(self) -> int:
+        return network_bytes(self.L, getattr(self, "T", None))
 
     @classmethod
     def examples(cls) -> list[FusionParams]:  # pragma: no mutate block
@@ -140,8 +192,8 @@ class OpticsParams(TaskParams):
 
     family = "fbqc-optics"
 
-    network: str = param("6ring", help="fusion network", choices=KINDS)
-    L: int = param(help="periodic lattice size (L^3 unit cells)", unit="cells", low=3)
+    network: str = param("6ring", help=_NETWORK_HELP)
+    L: int = param(help=_L_HELP, unit="cells", low=3)
     loss_per_photon: float = param(0.0, help="probability that a photon is lost",
                                    unit="probability")
     fusion_failure: float = param(0.5, help="probability that a loss-free physical fusion "
@@ -155,8 +207,12 @@ class OpticsParams(TaskParams):
     decoder: str = param("erasure-ml", help="decoder", choices=DECODERS)
     errors: str = param("any-x", help="which failure counts as a logical error",
                         choices=ERRORS, record="non_default")
+    boundary: str = param("periodic", help=_BOUNDARY_HELP, choices=BOUNDARIES,
+                          record="non_default")
+    T: int | None = param(None, help=_T_HELP, unit="cells", low=3, record="non_default")
 
     def check(self) -> None:
+        _check_shape(self)
         if self.encoding is None:
             self._set("encoding", "none")
         if self.basis in PATTERNS[2:] and self.encoding != "shor22":
@@ -176,8 +232,15 @@ class OpticsParams(TaskParams):
                             self.photons_per_fusion, basis=basis, encoding=enc)
 
     def chunk_shots(self) -> int:
-        per = 6 * self.L**3 * (4 if self.encoding == "shor22" else 1)
+        per = 6 * self.L**2 * (self.T or self.L) * (4 if self.encoding == "shor22" else 1)
         return max(16, min(2048, (1 << 21) // per))
+
+    @property
+    def memory_params(self) -> tuple[str, ...]:  # type: ignore[override]
+        return ("L", "T") if getattr(self, "T", None) else ("L",)
+
+    def memory_bytes(self) -> int:
+        return network_bytes(self.L, getattr(self, "T", None))
 
     @classmethod
     def examples(cls) -> list[OpticsParams]:  # pragma: no mutate block
