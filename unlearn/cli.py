@@ -88,6 +88,8 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("erase", help="closed-form concept erasure (see erasurelab unlearn erase -h)",
                    add_help=False)
+    sub.add_parser("llm", help="right to be forgotten in a small LM: train|forget|audit "
+                   "(see erasurelab unlearn llm -h)", add_help=False)
     return p
 
 
@@ -175,6 +177,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"erasurelab unlearn erase: unavailable ({exc})", file=sys.stderr)
             return 2
         return erase_cli.main(argv[1:])
+    if argv[:1] == ["llm"]:  # the language-model RTBF toolbox (torch, imported lazily)
+        from .llm import cli as llm_cli
+
+        return llm_cli.main(argv[1:])
     try:
         args = _parser().parse_args(argv)
         if args.command is None:
