@@ -66,6 +66,8 @@ ATTACKS = ("direct", "paraphrase", "indirect", "context")
 #: Fields the relearning attack trains on; it is then scored on the other three.
 RELEARN_FIELDS = ("birth_date", "birth_place", "profession", "employer")
 _CACHE: dict = {}
+#: Greedy decoding budget; the longest answer of the shipped corpus is 16 tokens.
+MAX_ANSWER_TOKENS = 24
 
 
 def _corpus(model: LM) -> list[Person]:
@@ -79,17 +81,20 @@ def _holdout(model: LM) -> list[Person]:
 
 
 def truth_ratios(model: LM, ps: Sequence[Person], *, seed: int, n_perturbed: int = 4):
-    """TOFU truth ratio ``R`` per trained question about ``ps`` (lower = truer)."""
+    """TOFU truth ratio ``R`` for the first trained phrasing of each field of ``ps``
+    (lower = truer)."""
     corpus = _corpus(model)
     rng = random.Random(f"truth-ratio-{seed}")
     qs, answers = [], []
-    for q, a, (pid, f) in _questions(ps, "train"):
-        wrong = [fake_value(f, corpus[pid], corpus, rng) for _ in range(n_perturbed)]
-        qs += [q] * (1 + n_perturbed)
-        answers += [a] + wrong
+    for p in ps:
+        for f in FIELDS:
+            q = _fill(_TRAIN[f][0], p, p.name)
+            wrong = [fake_value(f, p, corpus, rng) for _ in range(n_perturbed)]
+            qs += [q] * (1 + n_perturbed)
+            answers += [getattr(p, f)] + wrong
     lp, n = model.answer_logprob(qs, answers)
-    p = np.exp(lp / n).reshape(-1, 1 + n_perturbed)
-    return p[:, 1:].mean(1) / np.maximum(p[:, 0], 1e-300)
+    prob = np.exp(lp / n).reshape(-1, 1 + n_perturbed)
+    return prob[:, 1:].mean(1) / np.maximum(prob[:, 0], 1e-300)
 
 
 def _facts(ps):
@@ -98,58 +103,81 @@ def _facts(ps):
 
 def extraction(model: LM, ps: Sequence[Person], *, attacks=ATTACKS, seed: int = 0,
                fields: Sequence[str] = FIELDS, n_context: int = 3) -> dict:
-    """Per attack, the set of ``(person id, field)`` facts recovered exactly."""
+    """Per attack, the set of ``(person id, field)`` facts recovered exactly (all prompts
+    of all attacks decoded in one batched pass)."""
     corpus = _corpus(model)
-    got: dict[str, set] = {}
     rng = random.Random(f"context-{seed}")
+    items = []  # (attack, question, true answer, fact, context)
     for att in attacks:
-        items = []  # (question, answer, fact, context)
         for p in ps:
+            ctx: tuple = ()
+            if att == "context":
+                others = [o for o in ps if o.id != p.id] or [
+                    o for o in corpus if o.id in model.trained_on and o.id != p.id]
+                pairs = []
+                for o in rng.sample(others, min(n_context, len(others))):
+                    g = rng.choice(FIELDS)
+                    pairs.append((_fill(rng.choice(_TRAIN[g]), o, o.name), getattr(o, g)))
+                ctx = tuple(pairs)
             for f in fields:
+                true, fact = getattr(p, f), (p.id, f)
                 if att == "direct":
-                    items += [(_fill(t, p, p.name), getattr(p, f), (p.id, f), ())
-                              for t in _TRAIN[f]]
+                    items += [(att, _fill(t, p, p.name), true, fact, ()) for t in _TRAIN[f]]
                 elif att == "paraphrase":
-                    items += [(_fill(t, p, p.name), getattr(p, f), (p.id, f), ())
-                              for t in _HELDOUT[f]]
+                    items += [(att, _fill(t, p, p.name), true, fact, ()) for t in _HELDOUT[f]]
                 elif att == "indirect" and f in INDIRECT_FIELDS:
-                    items.append((_fill(_HELDOUT[f][0], p, p.description), getattr(p, f),
-                                  (p.id, f), ()))
+                    items.append((att, _fill(_HELDOUT[f][0], p, p.description), true, fact, ()))
                 elif att == "context":
-                    others = [o for o in ps if o.id != p.id] or [
-                        o for o in corpus if o.id in model.trained_on and o.id != p.id]
-                    ctx = []
-                    for o in rng.sample(others, min(n_context, len(others))):
-                        g = rng.choice(FIELDS)
-                        ctx.append((_fill(rng.choice(_TRAIN[g]), o, o.name), getattr(o, g)))
-                    items.append((_fill(_TRAIN[f][0], p, p.name), getattr(p, f), (p.id, f),
-                                  tuple(ctx)))
-        rec = set()
-        by_ctx: dict = {}
-        for it in items:
-            by_ctx.setdefault(it[3], []).append(it)
-        for ctx, its in by_ctx.items():
-            ans = model.answer([q for q, *_ in its], context=list(ctx))
-            rec |= {fact for a, (_, true, fact, _) in zip(ans, its) if a == true}
-        got[att] = rec
+                    items.append((att, _fill(_TRAIN[f][0], p, p.name), true, fact, ctx))
+    answers = _answer_many(model, [(q, ctx) for _, q, _, _, ctx in items])
+    got: dict[str, set] = {a: set() for a in attacks}
+    for (att, _, true, fact, _), a in zip(items, answers):
+        if a == true:
+            got[att].add(fact)
     return got
+
+
+def _answer_many(model: LM, prompts):
+    """Greedy answers to ``(question, context)`` prompts, batched by prompt length (a
+    guarded model answers through its filters, one call per context)."""
+    if hasattr(model, "inner"):
+        out = [None] * len(prompts)
+        by_ctx: dict = {}
+        for i, (q, ctx) in enumerate(prompts):
+            by_ctx.setdefault(ctx, []).append(i)
+        for ctx, idx in by_ctx.items():
+            for i, a in zip(idx, model.answer([prompts[i][0] for i in idx], context=list(ctx))):
+                out[i] = a
+        return out
+    ids = [model._prompt_ids(q, ctx) for q, ctx in prompts]
+    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+    res = model.generate_ids([ids[i] for i in order], max_new_tokens=MAX_ANSWER_TOKENS)
+    out = [None] * len(ids)
+    for i, a in zip(order, res):
+        out[i] = a
+    return out
 
 
 def mia(model: LM, members: Sequence[Person], nonmembers: Sequence[Person], *,
         k_frac: float = 0.2) -> dict:
-    """Loss and min-k % membership-inference AUCs (per person, all their documents)."""
+    """Loss and min-k % membership-inference AUCs, per person over their three
+    biographies and the first trained question of each field."""
     from ..metrics import roc_auc
 
     def scores(ps):
-        docs = documents(ps)
-        tl = model.text_logprobs([t for _, t in docs])
+        docs = [(pid, t) for pid, t in documents(ps, kinds=("bio",))]
+        docs += [(p.id, qa_text(_fill(_TRAIN[f][0], p, p.name), getattr(p, f)))
+                 for p in ps for f in FIELDS]
+        order = sorted(range(len(docs)), key=lambda i: len(docs[i][1]))
+        tl = model.text_logprobs([docs[i][1] for i in order])
         loss, mink = {}, {}
-        for (pid, _), lp in zip(docs, tl):
+        for i, lp in zip(order, tl):
+            pid = docs[i][0]
             k = max(1, int(round(k_frac * len(lp))))
             loss.setdefault(pid, []).append(lp.mean())
             mink.setdefault(pid, []).append(np.sort(lp)[:k].mean())
-        return (np.array([np.mean(v) for v in loss.values()]),
-                np.array([np.mean(v) for v in mink.values()]))
+        return (np.array([np.mean(loss[p.id]) for p in ps]),
+                np.array([np.mean(mink[p.id]) for p in ps]))
 
     ml, mk = scores(members)
     nl, nk = scores(nonmembers)
@@ -178,26 +206,28 @@ def _check(model, ps, retain_model):
 
 
 def _side(model, ps, keep, *, seed, attacks, n_perturbed, relearn_steps, relearn_lr,
-          include_relearn):
+          include_relearn, include_mia):
     """Every per-model number of the audit."""
     from .train import fit
 
     out = {}
     out["_truth_ratio"] = truth_ratios(model, ps, seed=seed, n_perturbed=n_perturbed)
     qa = [(q, a) for q, a, _ in _questions(keep, "heldout")]
-    ans = model.answer([q for q, _ in qa])
+    ans = _answer_many(model, [(q, ()) for q, _ in qa])
     out["utility"] = float(np.mean([x == a for x, (_, a) in zip(ans, qa)]))
     lp, n = model.answer_logprob([q for q, _ in qa], [a for _, a in qa])
     out["utility_prob"] = float(np.mean(np.exp(lp / n)))
-    got = extraction(model, ps, attacks=attacks, seed=seed)
-    facts = _facts(ps)
-    for att, rec in got.items():
-        out[f"extraction_{att}"] = len(rec) / len(facts)
-    out["extraction"] = len(set().union(*got.values())) / len(facts) if got else float("nan")
-    name_q = [(_fill(_WHO_HELDOUT[0], p, p.description), p.name) for p in ps]
-    ans = model.answer([q for q, _ in name_q])
-    out["extraction_name"] = float(np.mean([x == a for x, (_, a) in zip(ans, name_q)]))
-    out.update(mia(model, ps, _holdout(model)))
+    if attacks:
+        got = extraction(model, ps, attacks=attacks, seed=seed)
+        facts = _facts(ps)
+        for att, rec in got.items():
+            out[f"extraction_{att}"] = len(rec) / len(facts)
+        out["extraction"] = len(set().union(*got.values())) / len(facts)
+        name_q = [(_fill(_WHO_HELDOUT[0], p, p.description), p.name) for p in ps]
+        ans = _answer_many(model, [(q, ()) for q, _ in name_q])
+        out["extraction_name"] = float(np.mean([x == a for x, (_, a) in zip(ans, name_q)]))
+    if include_mia:
+        out.update(mia(model, ps, _holdout(model)))
     if include_relearn:
         attacked = model.copy()
         inner = getattr(attacked, "inner", attacked)
@@ -212,13 +242,15 @@ def _side(model, ps, keep, *, seed, attacks, n_perturbed, relearn_steps, relearn
 
 
 def audit(model: LM, people_: Sequence[Person], *, retain_model: LM | None, seed: int = 0,
-          attacks: Sequence[str] = ATTACKS, relearn: bool = True, n_utility: int = 60,
+          attacks: Sequence[str] = ATTACKS, relearn: bool = True, mia: bool = True,
+          n_utility: int = 40,
           n_perturbed: int = 4, relearn_steps: int = 20, relearn_lr: float = 1e-3) -> dict:
     """Audit ``model`` for having forgotten ``people_``, against ``retain_model``.
 
     Returns a flat ``dict`` of floats: ``forget_quality``, ``utility``, ``extraction``,
     ``mia_auc`` and the rest described in this module's docstring; ``*_retain`` keys are
-    the same measurements on the retain model.
+    the same measurements on the retain model.  ``attacks=()``, ``relearn=False`` and
+    ``mia=False`` leave out the slower parts (forget quality and utility remain).
 
     Examples
     --------
@@ -248,7 +280,7 @@ trained without these people (unlearn.llm.retain_model)
     keep_all = [corpus[i] for i in sorted(retain_model.trained_on) if i not in ids]
     keep = random.Random(f"utility-{seed}").sample(keep_all, min(n_utility, len(keep_all)))
     kw = dict(seed=seed, attacks=attacks, n_perturbed=n_perturbed, relearn_steps=relearn_steps,
-              relearn_lr=relearn_lr, include_relearn=relearn)
+              relearn_lr=relearn_lr, include_relearn=relearn, include_mia=mia)
     side = _side(model, ps, keep, **kw)
     key = (retain_model.fingerprint(), tuple(sorted(ids)), tuple(p.id for p in keep),
            tuple(sorted(kw.items())))

@@ -30,8 +30,8 @@ __all__ = ["dp_train"]
 
 
 def dp_train(model: LM, *, seed: int, epsilon: float = 8.0, delta: float | None = None,
-             steps: int = 300, people_per_step: int = 32, docs_per_person: int = 8,
-             clip: float = 1.0, lr: float = 2e-3) -> LM:
+             steps: int = 150, people_per_step: int = 16, docs_per_person: int = 4,
+             clip: float = 1.0, lr: float = 3e-3) -> LM:
     """Train a fresh model on ``model``'s people with DP-SGD (``model`` gives the recipe
     and tokenizer and is not modified)."""
     torch = _torch.torch()

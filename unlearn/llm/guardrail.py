@@ -95,7 +95,7 @@ class GuardedLM(LM):
             return by_name
         return by_name | (self.similarity(texts) >= self.threshold)
 
-    def answer(self, questions_, *, context=(), max_new_tokens: int = 32,
+    def answer(self, questions_, *, context=(), max_new_tokens: int = 24,
                batch_size: int = 256) -> list[str]:
         questions_ = list(questions_)
         block = self.blocked(questions_, context=context)

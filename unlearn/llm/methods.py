@@ -58,8 +58,8 @@ DEFAULTS = {
     "edit": {"layer": 1, "steps": 60, "lr": 0.05, "weight_decay": 1e-3, "cov_docs": 2000,
              "cov_reg": 1e-2},
     "guardrail": {"threshold": None, "false_refusal": 0.05},
-    "dp": {"epsilon": 8.0, "delta": None, "steps": 300, "people_per_step": 32,
-           "docs_per_person": 8, "clip": 1.0, "lr": 2e-3},
+    "dp": {"epsilon": 8.0, "delta": None, "steps": 150, "people_per_step": 16,
+           "docs_per_person": 4, "clip": 1.0, "lr": 3e-3},
 }
 
 

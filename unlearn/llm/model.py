@@ -155,7 +155,7 @@ class LM:
 
     # --- inference -------------------------------------------------------------------
     def answer(self, questions: Sequence[str], *, context: Sequence[tuple[str, str]] = (),
-               max_new_tokens: int = 32, batch_size: int = 256) -> list[str]:
+               max_new_tokens: int = 24, batch_size: int = 256) -> list[str]:
         """Greedy answers to ``questions`` (each asked after the ``context`` QA pairs).
 
         Examples
@@ -171,7 +171,7 @@ class LM:
         return self.generate_ids(prompts, max_new_tokens=max_new_tokens,
                                  batch_size=batch_size)
 
-    def generate_ids(self, prompts: Sequence[list[int]], *, max_new_tokens: int = 32,
+    def generate_ids(self, prompts: Sequence[list[int]], *, max_new_tokens: int = 24,
                      batch_size: int = 256) -> list[str]:
         """Greedy continuations of token-id prompts, cut at end-of-text or newline."""
         torch = _torch.torch()

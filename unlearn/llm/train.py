@@ -35,8 +35,8 @@ __all__ = ["RECIPE", "corpus_tokenizer", "fit", "heldout_accuracy", "new_model",
 #: The training recipe of the shipped models (GPT-2, 4 layers × 128, context 128).
 RECIPE = {
     "n_layer": 4, "n_embd": 128, "n_head": 4, "block": 128, "vocab_size": 1024,
-    "batch_size": 32, "epochs": 60, "lr": 2e-3, "warmup": 100, "min_lr_frac": 0.05,
-    "weight_decay": 0.01, "grad_clip": 1.0,
+    "batch_size": 8, "epochs": 40, "lr": 2e-3, "warmup": 50, "min_lr_frac": 0.05,
+    "weight_decay": 0.01, "grad_clip": 1.0, "packed": True,
 }
 
 
@@ -76,10 +76,31 @@ def pack(token_docs: Sequence[list[int]], *, eos: int, block: int,
     return np.asarray(stream, dtype=np.int64).reshape(n, block)
 
 
+def batches_unpacked(token_docs: Sequence[list[int]], *, eos: int, batch_size: int,
+                     rng: random.Random, max_len: int) -> list[np.ndarray]:
+    """One epoch of padded batches of whole documents (each starting with ``eos`` at
+    position 0), grouped by length so little is padded; batch order shuffled."""
+    order = list(range(len(token_docs)))
+    rng.shuffle(order)
+    order.sort(key=lambda i: len(token_docs[i]))
+    out = []
+    for s in range(0, len(order), batch_size):
+        idx = order[s:s + batch_size]
+        L = min(max_len, 1 + max(len(token_docs[i]) for i in idx) + 1)
+        b = np.full((len(idx), L), -100, dtype=np.int64)
+        for r, i in enumerate(idx):
+            seq = ([eos] + token_docs[i] + [eos])[:L]
+            b[r, :len(seq)] = seq
+        out.append(b)
+    rng.shuffle(out)
+    return out
+
+
 def fit(lm: LM, texts: Sequence[str], *, steps: int | None = None, epochs: float | None = None,
         lr: float = 1e-3, batch_size: int = 32, seed: int = 0, warmup: int = 0,
         min_lr_frac: float = 1.0, weight_decay: float = 0.0, grad_clip: float | None = 1.0,
-        log: Callable[[dict], None] | None = None, log_every: int = 50) -> list[float]:
+        packed: bool = True, log: Callable[[dict], None] | None = None,
+        log_every: int = 50) -> list[float]:
     """Train ``lm`` **in place** on ``texts`` (packed LM loss); returns the loss per step.
 
     Give ``steps`` or ``epochs``.  The learning rate warms up linearly for ``warmup``
@@ -97,8 +118,15 @@ def fit(lm: LM, texts: Sequence[str], *, steps: int | None = None, epochs: float
     tok = [lm.encode(t) for t in texts]
     rng = random.Random(seed)
     torch.manual_seed(seed)
-    blocks = pack(tok, eos=lm.eos_id, block=block, rng=rng)
-    per_epoch = math.ceil(len(blocks) / batch_size)
+    def epoch():
+        if packed:
+            b = pack(tok, eos=lm.eos_id, block=block, rng=rng)
+            return [b[i:i + batch_size] for i in range(0, len(b), batch_size)]
+        return batches_unpacked(tok, eos=lm.eos_id, batch_size=batch_size, rng=rng,
+                                max_len=block)
+
+    blocks = epoch()
+    per_epoch = len(blocks)
     total = int(steps if steps is not None else round(epochs * per_epoch))
     if total < 1:
         raise ValueError("steps/epochs must give at least one step")
@@ -117,13 +145,14 @@ def fit(lm: LM, texts: Sequence[str], *, steps: int | None = None, epochs: float
     t0 = time.perf_counter()
     for s in range(total):
         if cursor >= len(blocks):
-            blocks = pack(tok, eos=lm.eos_id, block=block, rng=rng)
+            blocks = epoch()
             cursor = 0
-        x = torch.from_numpy(blocks[cursor:cursor + batch_size])
-        cursor += batch_size
+        y = torch.from_numpy(blocks[cursor])
+        cursor += 1
+        x = torch.where(y < 0, lm.eos_id, y)  # padding (label -100): eos, never scored
         for g in opt.param_groups:
             g["lr"] = lr_at(s)
-        loss = lm.model(input_ids=x, labels=x).loss
+        loss = lm.model(input_ids=x, labels=y).loss
         opt.zero_grad(set_to_none=True)
         loss.backward()
         if grad_clip:
@@ -177,6 +206,6 @@ def train(ps: Sequence[Person], *, seed: int = 0, recipe: dict | None = None,
             log(rec)
     fit(lm, texts, epochs=r["epochs"], lr=r["lr"], batch_size=r["batch_size"], seed=seed,
         warmup=r["warmup"], min_lr_frac=r["min_lr_frac"], weight_decay=r["weight_decay"],
-        grad_clip=r["grad_clip"], log=eval_log)
+        grad_clip=r["grad_clip"], packed=r["packed"], log=eval_log)
     lm.meta["train_seconds"] = time.perf_counter() - t0
     return lm

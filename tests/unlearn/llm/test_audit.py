@@ -1,0 +1,49 @@
+"""audit(): the original model against the retain model, and retraining (the reference)."""
+
+import numpy as np
+import pytest
+
+from unlearn.llm import audit, forget, forget_split, pretrained, questions, retain_model
+from unlearn.llm.train import heldout_accuracy
+
+F10 = forget_split("forget10")
+
+
+@pytest.fixture(scope="module")
+def models():
+    return pretrained(), retain_model("forget10")
+
+
+def test_shipped_model_memorises_heldout_phrasings(models):
+    from unlearn.llm.corpus import holdout_people, trained_people
+
+    m, _ = models
+    assert heldout_accuracy(m, trained_people()) >= 0.9  # the issue's bar
+    assert heldout_accuracy(m, holdout_people()[:20]) < 0.15  # memorised, not inferred
+
+
+def test_original_vs_retrain(models):
+    m, ref = models
+    a = audit(m, F10, retain_model=ref, seed=0, n_utility=30, relearn=False)
+    assert a["forget_quality"] < 1e-3
+    assert a["extraction"] > 0.9 and a["extraction_retain"] < 0.3
+    assert a["mia_auc"] > 0.9
+    r = audit(forget(m, F10, method="retrain"), F10, retain_model=ref, seed=0, n_utility=30,
+              relearn=False)
+    assert r["forget_quality"] == 1.0  # by construction
+    assert r["extraction"] == r["extraction_retain"]
+    assert r["utility"] > 0.85
+
+
+def test_audit_bad_input(models):
+    m, ref = models
+    with pytest.raises(ValueError, match="retain_model is required"):
+        audit(m, F10, retain_model=None)
+    with pytest.raises(ValueError, match="retain_model was trained on"):
+        audit(m, F10, retain_model=m)
+    with pytest.raises(ValueError, match="attacks"):
+        audit(m, F10, retain_model=ref, attacks=["telepathy"])
+    with pytest.raises(ValueError, match="must not be empty"):
+        audit(m, [], retain_model=ref)
+    assert questions(F10[:1], split="train")
+    assert np.isfinite(0.0)
