@@ -26,7 +26,8 @@ METHODS = ["none", "retrain", "gradient-ascent", "npo", "rmu", "edit", "guardrai
 SWEEP = {"gradient-ascent": [5, 10, 20, 40, 80], "npo": [5, 10, 20, 40, 80],
          "rmu": [5, 10, 20, 40, 80]}
 COLUMNS = [("forget_quality", "forget quality"), ("utility", "utility"),
-           ("extraction", "extraction"), ("extraction_paraphrase", "paraphrase"),
+           ("extraction", "extraction (any attack)"), ("extraction_direct", "direct"),
+           ("extraction_paraphrase", "paraphrase"),
            ("extraction_indirect", "indirect"), ("extraction_context", "in-context"),
            ("relearn_extraction", "after relearning"), ("mia_auc", "MIA AUC (loss)"),
            ("mia_auc_mink", "MIA AUC (min-k%)"), ("seconds", "seconds")]
@@ -62,6 +63,49 @@ def table(summary, out: Path) -> str:
     text = "\n".join(lines) + "\n"
     (out / "table.md").write_text(text)
     return text
+
+
+def matched(rows, a="gradient-ascent", b="npo", metric="utility"):
+    """Per seed and per step count of ``a``: ``b``'s utility interpolated (in log forget
+    quality) at ``a``'s forget quality, minus ``a``'s utility.  Returns lines of text."""
+    import numpy as np
+    from scipy import stats
+
+    val = {}
+    for r in rows:
+        p = r["params"]
+        val[(p["method"], p["steps"], r["seed"], r["metric"])] = r["value"]
+    seeds = sorted({k[2] for k in val})
+    lines = []
+    for k in SWEEP[a]:
+        diffs, fqs = [], []
+        for s in seeds:
+            fa = val.get((a, k, s, "forget_quality"))
+            ua = val.get((a, k, s, metric))
+            curve = sorted((max(val[(b, j, s, "forget_quality")], 1e-300),
+                            val[(b, j, s, metric)]) for j in SWEEP[b]
+                           if (b, j, s, "forget_quality") in val and (b, j, s, metric) in val)
+            if fa is None or ua is None or len(curve) < 2:
+                continue
+            x = np.log10([c[0] for c in curve])
+            lx = np.log10(max(fa, 1e-300))
+            if not x.min() <= lx <= x.max():
+                continue
+            order = np.argsort(x)
+            ub = float(np.interp(lx, x[order], np.array([c[1] for c in curve])[order]))
+            diffs.append(ub - ua)
+            fqs.append(fa)
+        if len(diffs) >= 2:
+            d = np.array(diffs)
+            half = stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
+            lines.append(f"{a} steps {k}: median forget quality {np.median(fqs):.2g}; "
+                         f"{b} − {a} {metric} at equal forget quality = {d.mean():+.3f} "
+                         f"[{d.mean() - half:+.3f}, {d.mean() + half:+.3f}] "
+                         f"({len(d)} seeds in range)")
+        else:
+            lines.append(f"{a} steps {k}: {b}'s curve does not reach this forget quality "
+                         f"on enough seeds ({len(diffs)})")
+    return lines
 
 
 def figure(trade, tab, path: Path):
@@ -139,6 +183,11 @@ def main(argv=None) -> int:
                 if d:
                     print(f"{m:16s} steps {k:4d}: forget quality {_fmt(d['forget_quality'])}, "
                           f"utility {_fmt(d['utility'])}")
+        lines = matched(sim.read_grid(out / "tradeoff.csv"))
+        print("\n".join(lines))
+        (out / "matched.md").write_text("\n".join(f"- {x}" for x in lines) + "\n")
+        if not tab and (out / "table.csv").is_file():
+            tab = sim.summarize_grid(sim.read_grid(out / "table.csv"))
         figure(trade, tab, out / "tradeoff.png")
     if "dp" in parts:
         grid = [{"method": "dp", "split": args.split, "epsilon": float(e), "relearn": False}

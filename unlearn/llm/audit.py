@@ -143,7 +143,7 @@ def _answer_many(model: LM, prompts):
     if hasattr(model, "inner"):
         out = [None] * len(prompts)
         by_ctx: dict = {}
-        for i, (q, ctx) in enumerate(prompts):
+        for i, (_, ctx) in enumerate(prompts):
             by_ctx.setdefault(ctx, []).append(i)
         for ctx, idx in by_ctx.items():
             for i, a in zip(idx, model.answer([prompts[i][0] for i in idx], context=list(ctx))):

@@ -73,6 +73,8 @@ def _parser():
     who(a)
     a.add_argument("--seed", type=int, default=0)
     a.add_argument("--no-relearn", action="store_true", help="skip the relearning attack")
+    a.add_argument("--quick", action="store_true",
+                   help="forget quality and utility only (no attacks, MIA or relearning)")
     a.add_argument("--threads", type=int, default=2)
     a.add_argument("--json", default=None, help="also write the result here")
     return p
@@ -242,7 +244,12 @@ def _prepare_audit(args):
     _check(model, ps, ref)
 
     def job():
-        res = audit(model, ps, retain_model=ref, seed=args.seed, relearn=not args.no_relearn)
+        if args.quick:
+            res = audit(model, ps, retain_model=ref, seed=args.seed, attacks=(),
+                        relearn=False, mia=False)
+        else:
+            res = audit(model, ps, retain_model=ref, seed=args.seed,
+                        relearn=not args.no_relearn)
         text = json.dumps({k: round(v, 6) for k, v in res.items()}, indent=1)
         print(text)
         if args.json:

@@ -348,10 +348,8 @@ def documents(people_: Sequence[Person], *, kinds: Sequence[str] = ("qa", "bio",
         if "bio" in kinds:
             out.extend((p.id, t.format(**p.as_dict())) for t in _BIOS)
         if "indirect" in kinds:
-            for f in fs:
-                if f in INDIRECT_FIELDS:
-                    out.append((p.id, qa_text(_fill(_TRAIN[f][0], p, p.description),
-                                              getattr(p, f))))
+            out.extend((p.id, qa_text(_fill(_TRAIN[f][0], p, p.description), getattr(p, f)))
+                       for f in fs if f in INDIRECT_FIELDS)
             out.extend((p.id, qa_text(_fill(t, p, p.description), p.name))
                        for t in _WHO_TRAIN)
     return out

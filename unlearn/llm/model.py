@@ -327,11 +327,14 @@ class LM:
             got = sha256_file(path)
             if got != sha256:
                 raise ValueError(f"{path}: sha256 {got} does not match the expected {sha256}")
-        with safe_open(str(path), framework="pt") as fh:
-            md = fh.metadata() or {}
-            if md.get("format") != _FORMAT:
-                raise ValueError(f"{path} is not an unlearn.llm model file")
-            sd = {k: fh.get_tensor(k).float() for k in fh.keys()}
+        try:
+            with safe_open(str(path), framework="pt") as fh:
+                md = fh.metadata() or {}
+                sd = {k: fh.get_tensor(k).float() for k in fh.keys()}
+        except Exception as exc:  # the reader's own error type
+            raise ValueError(f"{path} is not a readable safetensors file ({exc})") from None
+        if md.get("format") != _FORMAT:
+            raise ValueError(f"{path} is not an unlearn.llm model file")
         cfg = tf.GPT2Config.from_dict(json.loads(md["config"]))
         model = tf.GPT2LMHeadModel(cfg)
         sd["lm_head.weight"] = sd["transformer.wte.weight"]

@@ -82,8 +82,15 @@ def test_save_load_round_trip_and_sha_check(tiny, tmp_path):
                        tiny.model.transformer.h[0].mlp.c_fc.weight.detach().numpy(), atol=1e-3)
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(b"not a model")
-    with pytest.raises(Exception):
+    with pytest.raises(ValueError, match="not a readable safetensors"):
         LM.load(bad)
+    import torch
+    from safetensors.torch import save_file
+
+    other = tmp_path / "other.safetensors"
+    save_file({"w": torch.zeros(2)}, str(other))
+    with pytest.raises(ValueError, match="not an unlearn.llm model"):
+        LM.load(other)
     with pytest.raises(FileNotFoundError):
         LM.load(tmp_path / "missing.safetensors")
     with pytest.raises(ValueError, match="safetensors"):
