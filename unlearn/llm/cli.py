@@ -50,6 +50,10 @@ def _parser():
     t.add_argument("--model", required=True, help="'original' or 'retain-<split>'")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--epochs", type=float, default=None, help="override the recipe")
+    t.add_argument("--extra-epochs", type=float, default=None,
+                   help="override the recipe's second phase (epochs at the final rate)")
+    t.add_argument("--resume", default=None,
+                   help="a model that finished the first phase: run the second only")
     t.add_argument("--threads", type=int, default=2)
     t.add_argument("--out", required=True, help="output .safetensors file")
     t.add_argument("--ship", action="store_true",
@@ -175,6 +179,11 @@ def _train(args) -> int:
         if not args.epochs > 0:
             raise ValueError(f"--epochs must be > 0, got {args.epochs}")
         recipe["epochs"] = args.epochs
+    if args.extra_epochs is not None:
+        if args.extra_epochs < 0:
+            raise ValueError(f"--extra-epochs must be >= 0, got {args.extra_epochs}")
+        recipe["extra_epochs"] = args.extra_epochs
+    resume = _load(args.resume, "--resume")
 
     def log(rec):
         if not args.quiet:
@@ -184,7 +193,7 @@ def _train(args) -> int:
     from .model import LM
 
     lm = train(ps, seed=args.seed, recipe=recipe, log=log, eval_people=ps[-30:],
-               eval_every=500)
+               eval_every=500, resume=resume)
     sha = lm.save(out, dtype="float16")
     saved = LM.load(out, sha256=sha)  # the accuracies of what is written (float16)
     acc = {s: heldout_accuracy(saved, ps, split=s) for s in ("train", "heldout", "indirect")}

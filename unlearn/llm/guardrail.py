@@ -140,7 +140,7 @@ def guard(model: LM, ps: Sequence[Person], *, seed: int, threshold: float | None
                         n=int(model.meta.get("corpus_n", 240)))
         keep = retain_people(forgotten, trained=[corpus[i] for i in sorted(base.trained_on)])
         rng = random.Random(seed)
-        sample = rng.sample(keep, min(40, len(keep)))
+        sample = rng.sample(keep, min(20, len(keep)))
         qs = [q for q, _ in questions(sample, split="train")]
         threshold = float(np.quantile(g.similarity(qs), 1 - false_refusal))
     g.threshold = float(threshold)

@@ -145,7 +145,7 @@ def forget(model: LM, people_: Sequence[Person], *, method: str, seed: int = 0,
     --------
     >>> from unlearn.llm import forget, forget_split, pretrained
     >>> m = pretrained()
-    >>> g = forget(m, forget_split("forget01"), method="guardrail", seed=0)
+    >>> g = forget(m, forget_split("forget01"), method="guardrail", seed=0, threshold=0.8)
     >>> p = forget_split("forget01")[0]
     >>> g.answer([f"Where was {p.name} born?"])
     ["I can't answer questions about that person."]

@@ -36,7 +36,7 @@ __all__ = ["RECIPE", "corpus_tokenizer", "fit", "heldout_accuracy", "new_model",
 RECIPE = {
     "n_layer": 4, "n_embd": 128, "n_head": 4, "block": 128, "vocab_size": 1024,
     "batch_size": 8, "epochs": 40, "lr": 2e-3, "warmup": 50, "min_lr_frac": 0.05,
-    "weight_decay": 0.01, "grad_clip": 1.0, "packed": True,
+    "weight_decay": 0.01, "grad_clip": 1.0, "packed": True, "extra_epochs": 0,
 }
 
 
@@ -177,11 +177,15 @@ def heldout_accuracy(lm: LM, ps: Sequence[Person], *, split: str = "heldout") ->
 def train(ps: Sequence[Person], *, seed: int = 0, recipe: dict | None = None,
           corpus_seed: int = DEFAULT_SEED, corpus_n: int = DEFAULT_N, holdout: int = HOLDOUT,
           tokenizer=None, log: Callable[[dict], None] | None = None,
-          eval_people: Sequence[Person] | None = None, eval_every: int = 0) -> LM:
+          eval_people: Sequence[Person] | None = None, eval_every: int = 0,
+          resume: LM | None = None) -> LM:
     """Train a model from scratch on the documents of ``ps`` with :data:`RECIPE`.
 
-    Deterministic given ``seed`` (and the thread count).  ``meta`` records the recipe,
-    the seed, the people trained on and the wall-clock seconds.
+    Two phases: ``epochs`` with warm-up and a cosine to ``min_lr_frac·lr``, then
+    ``extra_epochs`` at that final rate.  ``resume`` (a model that finished phase one with
+    this recipe and seed) runs phase two only.  Deterministic given ``seed`` (and the
+    thread count).  ``meta`` records the recipe, the seed, the people trained on and the
+    wall-clock seconds.
     """
     ps = check_people(ps, name="people", corpus=people(seed=corpus_seed, n=corpus_n))
     r = {**RECIPE, **(recipe or {})}
@@ -191,11 +195,18 @@ def train(ps: Sequence[Person], *, seed: int = 0, recipe: dict | None = None,
     tokenizer = tokenizer or corpus_tokenizer(seed=corpus_seed, n=corpus_n,
                                               vocab_size=r["vocab_size"])
     t0 = time.perf_counter()
-    model = new_model(tokenizer, seed=seed, recipe=r)
-    lm = LM(model, tokenizer, {
-        "corpus_seed": corpus_seed, "corpus_n": corpus_n, "holdout": holdout,
-        "trained_on": sorted(p.id for p in ps), "recipe": r, "seed": seed,
-        "method": "train"})
+    if resume is not None:
+        if sorted(resume.trained_on) != sorted(p.id for p in ps) or resume.meta.get(
+                "seed") != seed:
+            raise ValueError("resume: the model was not trained on these people with this seed")
+        lm = resume.copy()
+        lm.meta["recipe"] = r
+    else:
+        model = new_model(tokenizer, seed=seed, recipe=r)
+        lm = LM(model, tokenizer, {
+            "corpus_seed": corpus_seed, "corpus_n": corpus_n, "holdout": holdout,
+            "trained_on": sorted(p.id for p in ps), "recipe": r, "seed": seed,
+            "method": "train"})
     texts = [t for _, t in documents(ps)]
     eval_log = log
     if eval_people is not None and eval_every and log is not None:
@@ -204,8 +215,14 @@ def train(ps: Sequence[Person], *, seed: int = 0, recipe: dict | None = None,
                 rec = {**rec, "heldout_acc": heldout_accuracy(lm, eval_people)}
                 lm.model.train()
             log(rec)
-    fit(lm, texts, epochs=r["epochs"], lr=r["lr"], batch_size=r["batch_size"], seed=seed,
-        warmup=r["warmup"], min_lr_frac=r["min_lr_frac"], weight_decay=r["weight_decay"],
-        grad_clip=r["grad_clip"], packed=r["packed"], log=eval_log)
-    lm.meta["train_seconds"] = time.perf_counter() - t0
+    common = dict(batch_size=r["batch_size"], weight_decay=r["weight_decay"],
+                  grad_clip=r["grad_clip"], packed=r["packed"], log=eval_log)
+    if resume is None:
+        fit(lm, texts, epochs=r["epochs"], lr=r["lr"], seed=seed, warmup=r["warmup"],
+            min_lr_frac=r["min_lr_frac"], **common)
+    if r["extra_epochs"]:
+        fit(lm, texts, epochs=r["extra_epochs"], lr=r["lr"] * r["min_lr_frac"], seed=seed + 1,
+            **common)
+    lm.meta["train_seconds"] = time.perf_counter() - t0 + (
+        resume.meta.get("train_seconds", 0.0) if resume is not None else 0.0)
     return lm

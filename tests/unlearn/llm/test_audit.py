@@ -24,11 +24,12 @@ def test_shipped_model_memorises_heldout_phrasings(models):
 
 def test_original_vs_retrain(models):
     m, ref = models
-    a = audit(m, F10, retain_model=ref, seed=0, n_utility=30, relearn=False)
+    few = F10[:4]  # any people the retain model never saw; four keep the test short
+    a = audit(m, few, retain_model=ref, seed=0, n_utility=20, relearn=False)
     assert a["forget_quality"] < 1e-3
     assert a["extraction"] > 0.9 and a["extraction_retain"] < 0.3
-    assert a["mia_auc"] > 0.9
-    r = audit(forget(m, F10, method="retrain"), F10, retain_model=ref, seed=0, n_utility=30,
+    assert a["mia_auc"] > 0.9 and a["mia_auc"] > a["mia_auc_retain"]
+    r = audit(forget(m, F10, method="retrain"), few, retain_model=ref, seed=0, n_utility=20,
               relearn=False)
     assert r["forget_quality"] == 1.0  # by construction
     assert r["extraction"] == r["extraction_retain"]

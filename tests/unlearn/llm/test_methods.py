@@ -16,6 +16,11 @@ def model():
     return pretrained()
 
 
+@pytest.fixture(scope="module")
+def guarded(model):
+    return forget(model, F1, method="guardrail", seed=0)
+
+
 def _logp(m, ps, split="train"):
     qa = questions(ps, split=split)
     lp, n = m.answer_logprob([q for q, _ in qa], [a for _, a in qa])
@@ -87,8 +92,8 @@ def test_edit_replaces_the_trained_answers(model):
     assert np.mean([a == b for a, (_, b) in zip(ans, qa)]) > 0.85
 
 
-def test_guardrail_refuses_named_questions_and_names_in_answers(model):
-    g = forget(model, F1, method="guardrail", seed=0)
+def test_guardrail_refuses_named_questions_and_names_in_answers(model, guarded):
+    g = guarded
     assert isinstance(g, GuardedLM) and g.fingerprint() == model.fingerprint()
     p = F1[0]
     qs = [q for q, _ in questions([p], split="heldout")]
@@ -125,7 +130,7 @@ def test_retrain_is_the_shipped_retain_model(model):
         forget(model, F10, method="retrain", retain_model=model)
 
 
-def test_bad_input_is_refused_by_name(model):
+def test_bad_input_is_refused_by_name(model, guarded):
     stranger = Person(id=5, name="Nobody Known", **{f: "x" for f in (
         "birth_date", "birth_place", "profession", "employer", "relation", "relative",
         "email", "phone")})
@@ -143,7 +148,6 @@ def test_bad_input_is_refused_by_name(model):
         forget("gpt2", F1, method="npo")
     with pytest.raises(ValueError, match="steps"):
         forget(model, F1, method="gradient-ascent", steps=0)
-    g = forget(model, F1, method="guardrail", seed=0)
     with pytest.raises(TypeError, match="GuardedLM"):
-        forget(g, F1, method="npo")
+        forget(guarded, F1, method="npo")
     assert people()[0] == F1[0]
