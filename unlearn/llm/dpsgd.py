@@ -9,9 +9,12 @@ noise multiplier ``σ`` is calibrated by :func:`unlearn.llm.dp.calibrate_sigma` 
 ``steps`` together are ``(epsilon, delta)``-DP with respect to adding or removing one
 person (Rényi accounting of the sampled Gaussian mechanism).
 
-The same recipe (architecture, tokenizer, seed) as the non-private model; only the
-optimiser differs.  Because no single person can influence the weights much, nobody
-needs forgetting later: the price is what the model can learn about anyone.
+The same architecture, tokenizer and seed as the non-private model; only the optimiser
+and the budget differ (``steps`` is far below the non-private recipe's on 2 cores).
+``epsilon=inf`` is the control: the same clipping, sampling and budget without noise, so
+that what the noise costs can be told apart from what the small budget costs.  Because no
+single person can influence the weights much, nobody needs forgetting later: the price is
+what the model can learn about anyone.
 """
 
 from __future__ import annotations
@@ -54,8 +57,12 @@ def dp_train(model: LM, *, seed: int, epsilon: float = 8.0, delta: float | None 
     if not 0 < delta < 1:
         raise ValueError(f"delta must lie in (0, 1), got {delta}")
     q = people_per_step / N
-    sigma = calibrate_sigma(float(epsilon), q=q, steps=steps, delta=delta)
-    eps_spent = dpsgd_epsilon(q=q, sigma=sigma, steps=steps, delta=delta)
+    epsilon = float(epsilon)  # "inf" (a string, as grid parameters must be finite) too
+    if epsilon == float("inf"):  # the control: same clipping and budget, no noise
+        sigma, eps_spent = 0.0, float("inf")
+    else:
+        sigma = calibrate_sigma(epsilon, q=q, steps=steps, delta=delta)
+        eps_spent = dpsgd_epsilon(q=q, sigma=sigma, steps=steps, delta=delta)
     t0 = time.perf_counter()
     net = new_model(model.tokenizer, seed=seed, recipe=model.meta.get("recipe"))
     out = LM(net, model.tokenizer, {k: v for k, v in model.meta.items()
@@ -83,8 +90,9 @@ def dp_train(model: LM, *, seed: int, epsilon: float = 8.0, delta: float | None 
             for a, g in zip(acc, grads):
                 a.add_(g * scale)
         for prm, a in zip(params, acc):
-            noise = torch.normal(0.0, sigma * clip, size=a.shape, generator=gen)
-            prm.grad = (a + noise) / (q * N)
+            if sigma > 0:
+                a = a + torch.normal(0.0, sigma * clip, size=a.shape, generator=gen)
+            prm.grad = a / (q * N)
         opt.step()
         opt.zero_grad(set_to_none=True)
     net.eval()

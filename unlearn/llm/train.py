@@ -37,6 +37,7 @@ RECIPE = {
     "n_layer": 4, "n_embd": 128, "n_head": 4, "block": 128, "vocab_size": 1024,
     "batch_size": 8, "epochs": 40, "lr": 2e-3, "warmup": 50, "min_lr_frac": 0.05,
     "weight_decay": 0.01, "grad_clip": 1.0, "packed": True, "extra_epochs": 0,
+    "extra_lr": 1e-3,
 }
 
 
@@ -181,8 +182,9 @@ def train(ps: Sequence[Person], *, seed: int = 0, recipe: dict | None = None,
           resume: LM | None = None) -> LM:
     """Train a model from scratch on the documents of ``ps`` with :data:`RECIPE`.
 
-    Two phases: ``epochs`` with warm-up and a cosine to ``min_lr_frac·lr``, then
-    ``extra_epochs`` at that final rate.  ``resume`` (a model that finished phase one with
+    Two phases: ``epochs`` with warm-up and a cosine from ``lr`` to ``min_lr_frac·lr``,
+    then ``extra_epochs`` of a second cosine from ``extra_lr`` to the same final rate (a warm
+    restart).  ``resume`` (a model that finished phase one with
     this recipe and seed) runs phase two only.  Deterministic given ``seed`` (and the
     thread count).  ``meta`` records the recipe, the seed, the people trained on and the
     wall-clock seconds.
@@ -221,8 +223,8 @@ def train(ps: Sequence[Person], *, seed: int = 0, recipe: dict | None = None,
         fit(lm, texts, epochs=r["epochs"], lr=r["lr"], seed=seed, warmup=r["warmup"],
             min_lr_frac=r["min_lr_frac"], **common)
     if r["extra_epochs"]:
-        fit(lm, texts, epochs=r["extra_epochs"], lr=r["lr"] * r["min_lr_frac"], seed=seed + 1,
-            **common)
+        fit(lm, texts, epochs=r["extra_epochs"], lr=r["extra_lr"], seed=seed + 1,
+            min_lr_frac=r["lr"] * r["min_lr_frac"] / r["extra_lr"], **common)
     lm.meta["train_seconds"] = time.perf_counter() - t0 + (
         resume.meta.get("train_seconds", 0.0) if resume is not None else 0.0)
     return lm
