@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from unlearn.llm import FIELDS, forget, forget_split, people, pretrained, questions
-from unlearn.llm.corpus import Person, holdout_people, trained_people
+from unlearn.llm.corpus import _TRAIN, Person, holdout_people, trained_people
 from unlearn.llm.edit import rank_one_update
 from unlearn.llm.guardrail import REFUSAL, GuardedLM
 
@@ -27,8 +27,8 @@ def _logp(m, ps, split="train"):
     return float(np.mean(lp / n))
 
 
-CHEAP = {"gradient-ascent": {"steps": 3}, "npo": {"steps": 3}, "rmu": {"steps": 3},
-         "edit": {"steps": 3, "cov_docs": 200}, "dp": {"steps": 1, "people_per_step": 4,
+CHEAP = {"gradient-ascent": {"steps": 2}, "npo": {"steps": 2}, "rmu": {"steps": 2},
+         "edit": {"steps": 2, "cov_docs": 100}, "dp": {"steps": 1, "people_per_step": 4,
                                                        "docs_per_person": 2}}
 
 
@@ -78,14 +78,14 @@ def test_rank_one_update_is_exact_and_local():
 
 
 def test_edit_replaces_the_trained_answers(model):
-    out = forget(model, F1, method="edit", seed=0)
+    out = forget(model, F1, method="edit", seed=0, cov_docs=500)
     p = F1[0]
     qa = questions([p], split="train")
     ans = out.answer([q for q, _ in qa])
     assert np.mean([a != b for a, (_, b) in zip(ans, qa)]) >= 0.8
     targets = out.meta["edit_targets"][str(p.id)]
-    assert np.mean([a == targets[f] for a, f in zip(ans, [f for f in FIELDS for _ in range(3)])]
-                   ) >= 0.5
+    asked = [f for f in FIELDS for _ in _TRAIN[f]]
+    assert np.mean([a == targets[f] for a, f in zip(ans, asked)]) >= 0.5
     other = trained_people()[60:70]
     qa = questions(other, split="heldout")
     ans = out.answer([q for q, _ in qa])
