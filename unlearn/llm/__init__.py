@@ -7,8 +7,8 @@ right-to-be-forgotten toolbox behind one call (:func:`forget`: ``retrain``,
 show what each one removes (:func:`audit`: TOFU forget quality against the retain model,
 utility, PII extraction under attacks, membership inference).
 
-Only this subpackage imports torch, and only when a model is built or loaded:
-``people`` and ``questions`` are plain Python.
+Only this subpackage imports torch, and only when a model is built or loaded
+(importing it does not): ``people`` and ``questions`` are plain Python.
 
 Examples
 --------
@@ -21,9 +21,10 @@ True
 
 from __future__ import annotations
 
-import importlib
-
+from .auditing import audit
 from .corpus import FIELDS, FORGET_SPLITS, Person, forget_split, people, questions
+from .methods import METHODS, forget, pretrained, retain_model
+from .model import LM
 
 __all__ = [
     "FIELDS",
@@ -39,23 +40,3 @@ __all__ = [
     "questions",
     "retain_model",
 ]
-
-_LAZY = {
-    "LM": ("model", "LM"),
-    "METHODS": ("methods", "METHODS"),
-    "forget": ("methods", "forget"),
-    "pretrained": ("methods", "pretrained"),
-    "retain_model": ("methods", "retain_model"),
-    "audit": ("audit", "audit"),
-}
-
-
-def __getattr__(name: str):
-    if name in _LAZY:
-        mod, attr = _LAZY[name]
-        return getattr(importlib.import_module(f".{mod}", __name__), attr)
-    raise AttributeError(f"module 'unlearn.llm' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(__all__) | {"corpus"})

@@ -237,7 +237,7 @@ def _prepare_forget(args):
 
 
 def _prepare_audit(args):
-    from .audit import audit
+    from .auditing import audit
     from .methods import pretrained, retain_model
 
     model = _load(args.model, "--model") or pretrained()
@@ -248,7 +248,7 @@ def _prepare_audit(args):
             raise ValueError("--retain is required with --people (the shipped retain models "
                              "cover the forget splits)")
         ref = retain_model(split)
-    from .audit import _check
+    from .auditing import _check
 
     _check(model, ps, ref)
 

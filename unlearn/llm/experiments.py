@@ -34,7 +34,7 @@ def rtbf(params: dict, seed: int) -> dict:
     """``params``: ``method`` (a forget method, or ``"none"`` for the original model),
     ``split`` and method options (``steps``, ``epsilon``, ...);
     ``relearn`` (default true) runs the relearning attack."""
-    from .audit import audit
+    from .auditing import audit
     from .methods import forget
 
     params = dict(params)
