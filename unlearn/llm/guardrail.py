@@ -8,9 +8,9 @@
   *anchor* of a forgotten person (the name alone, and each biography rendering);
 * **output** — an answer that contains a forgotten person's full name is refused.
 
-``threshold=None`` calibrates it on questions about *retained* people: the
-``(1 − false_refusal)`` quantile of their best anchor similarity, so about
-``false_refusal`` of benign trained-phrasing questions are refused.
+``threshold=None`` calibrates it on 300 trained-phrasing questions about *retained* people
+(a seeded sample): the ``(1 − false_refusal)`` quantile of their best anchor similarity, so
+about ``false_refusal`` of benign questions are refused.
 
 Scores (log-probabilities) come from the unchanged weights: a guardrail hides answers,
 it removes nothing, and the score-based audits see that.
@@ -140,8 +140,8 @@ def guard(model: LM, ps: Sequence[Person], *, seed: int, threshold: float | None
                         n=int(model.meta.get("corpus_n", 240)))
         keep = retain_people(forgotten, trained=[corpus[i] for i in sorted(base.trained_on)])
         rng = random.Random(seed)
-        sample = rng.sample(keep, min(20, len(keep)))
-        qs = [q for q, _ in questions(sample, split="train")]
+        qs = [q for q, _ in questions(keep, split="train")]
+        qs = rng.sample(qs, min(300, len(qs)))
         threshold = float(np.quantile(g.similarity(qs), 1 - false_refusal))
     g.threshold = float(threshold)
     g.meta = {k: v for k, v in base.meta.items() if k != "guard"}
