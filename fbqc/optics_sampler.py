@@ -38,7 +38,7 @@ import sinter
 from sim import ChunkContext, Sampler
 
 from .decoders import UnionFindDecoder, erasure_windings
-from .network import KINDS, FusionNetwork, _check_L
+from .network import KINDS, MEMBRANE_NAMES, FusionNetwork, _check_L
 from .optics import BASES, PATTERNS, LinearOptics, basis_pattern
 
 __all__ = ["OpticsSampler", "mistakes_from_erasure"]
@@ -88,6 +88,12 @@ class OpticsSampler(Sampler):
     """Linear-optics erasure (loss, fusion failure and its basis, encoding) on a network."""
 
     name = "fbqc-optics"
+    observables = MEMBRANE_NAMES
+    labels = {"loss_per_photon": "photon loss probability ℓ",
+              "fusion_failure": "fusion failure probability $p_f$",
+              "photons_per_fusion": "photons per fusion",
+              "L": "lattice size L",
+              "errors": "logical error rate (primal or dual x-membrane)"}
 
     def __init__(self) -> None:
         self._nets: dict[tuple[str, int], FusionNetwork] = {}

@@ -25,7 +25,7 @@ import sinter
 from sim import ChunkContext, Sampler
 
 from .decoders import DECODERS
-from .network import KINDS, FusionNetwork, _check_L
+from .network import KINDS, MEMBRANE_NAMES, FusionNetwork, _check_L
 from .noise import HardwareAgnostic, _prob
 from .simulate import _Decoders, run_shots
 from .stim_backend import STIM_DECODERS, StimSimulator
@@ -45,6 +45,12 @@ class FusionSampler(Sampler):
     """Hardware-agnostic noise on a periodic fusion network, decoded by name."""
 
     name = "fbqc"
+    observables = MEMBRANE_NAMES
+    labels = {"p_erasure": "erasure probability per fusion outcome $p_E$",
+              "p_pauli": "Pauli error probability per fusion outcome $p_P$",
+              "p_state": "resource-state Pauli probability $p_{state}$",
+              "L": "lattice size L",
+              "errors": "logical error rate (primal x-membrane)"}
 
     def __init__(self) -> None:
         self._nets: dict[tuple[str, int], tuple[FusionNetwork, _Decoders]] = {}

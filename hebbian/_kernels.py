@@ -505,6 +505,25 @@ def _emit(state, q, tie_u, use_tie, L, out_msg, out_nwin):
         out_msg[q, j] = pick
 
 
+@njit(cache=True)
+def memory_bound(gamma, n, C, rule, nsyn):
+    """The memory ``gamma`` cut to one more than the largest score other units can give.
+
+    A unit's score is ``others + gamma * active`` with ``0 <= others <= B``, where
+    ``B = n`` (SoS) or ``C - 1`` (SoM), times ``nsyn`` under release noise.  Any
+    ``gamma > B`` puts every active unit above every silent one and leaves all other
+    comparisons (ties, ``> 0``, ranks) unchanged, so ``min(gamma, B + 1)`` gives the same
+    recall for every filter, and keeps the scores (and the bit planes that hold them)
+    small whatever ``gamma`` the caller passes.  Negative ``gamma`` is taken as 0.
+    """
+    b = n if rule == 0 else C - 1
+    if nsyn > 1:
+        b = b * nsyn
+    if gamma < 0:
+        return 0
+    return min(gamma, b + 1)
+
+
 @njit(cache=True, parallel=True)
 def recall_bitsliced(
     bits, L, cues, ins, fill, fill_mode, allow, allow_mode, rule, filt, gamma, select,
@@ -528,13 +547,16 @@ def recall_bitsliced(
     Q = cues.shape[0]
     rem = L % 64
     lastmask = _ALL if rem == 0 else (_ONE << np.uint64(rem)) - _ONE
+    gamma = memory_bound(gamma, n, C, rule, 0)
+    # every score is <= gamma + (n or C - 1), so that many bit planes always suffice
+    nplanes = max(_bitlen(gamma + (n if rule == 0 else C - 1)), 1)
     B = 64
     for blk in prange((Q + B - 1) // B):
         state = np.empty((C, wl), np.uint64)
         new = np.empty((C, wl), np.uint64)
         cand = np.empty((C, wl), np.uint64)
         tt = np.empty((C, wl), np.uint64)
-        planes = np.empty((32, C, wl), np.uint64)
+        planes = np.empty((nplanes, C, wl), np.uint64)
         ids = np.empty(n, np.int64)
         cstart = np.empty(C + 1, np.int64)
         aclus = np.empty(C, np.int64)
@@ -621,6 +643,7 @@ def recall_int(
     Q = cues.shape[0]
     rem = L % 64
     lastmask = _ALL if rem == 0 else (_ONE << np.uint64(rem)) - _ONE
+    gamma = memory_bound(gamma, n, C, rule, nsyn)  # no int64 overflow in the scores
     for q in prange(Q):
         st = np.empty((C, wl), np.uint64)
         _init_state(st, q, cues, ins, fill, fill_mode, L, lastmask)

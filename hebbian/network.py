@@ -14,7 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from sim.validate import INT64_MAX, check_generator, check_int, check_int_array
+
 from . import _kernels as K
+from .noise import ReleaseNoise
 
 __all__ = [
     "CliqueNetwork",
@@ -31,24 +34,12 @@ MAX_ITERATIONS = 100
 
 
 def _as_int(name: str, value: Any, low: int, high: int | None = None) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    v = int(value)
-    if v < low or (high is not None and v > high):
-        rng = f">= {low}" if high is None else f"in [{low}, {high}]"
-        raise ValueError(f"{name} must be {rng}, got {v}")
-    return v
+    return check_int(name, value, low=low, high=high)
 
 
 def _int_array(name: str, a: Any, ndim: int = 2) -> np.ndarray:
-    arr = np.asarray(a)
-    if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.integer) or arr.size == 0):
-        raise TypeError(f"{name} must be an integer array, got dtype {arr.dtype}")
-    if arr.ndim == ndim - 1 and ndim == 2:
-        arr = arr[None, :]
-    if arr.ndim != ndim:
-        raise ValueError(f"{name} must be a {ndim}-D integer array, got shape {arr.shape}")
-    return np.ascontiguousarray(arr, dtype=np.int64)
+    # every value kept: a uint64 2**64 - 1 is refused, not read as -1 (erased)
+    return check_int_array(name, a, ndim=ndim)
 
 
 @dataclass(frozen=True)
@@ -243,11 +234,16 @@ class _Clustered:
             raise ValueError(f"filter must be one of {sorted(FILTERS)}, got {filter!r}")
         if tie not in ("error", "random"):
             raise ValueError(f"tie must be 'error' or 'random', got {tie!r}")
-        gamma = _as_int("memory", memory, 0)
+        # int64 bounds: the kernels take these as int64 (and cut memory to what matters)
+        gamma = _as_int("memory", memory, 0, INT64_MAX)
         if iterations is None:
             maxit = MAX_ITERATIONS
         else:
-            maxit = _as_int("iterations", iterations, 1)
+            maxit = _as_int("iterations", iterations, 1, INT64_MAX)
+        check_generator("rng", rng, allow_none=True)
+        if release is not None and not isinstance(release, ReleaseNoise):
+            raise TypeError(f"release must be a hebbian.noise.ReleaseNoise or None, "
+                            f"got {release!r}")
         Q = cues_ids.shape[0]
         C, L = self.clusters, self.neurons_per_cluster
         if insertions is None:

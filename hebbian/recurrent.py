@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from sim.validate import INT64_MAX, check_int
+
 from . import _recurrent_kernels as RK
 from .network import CliqueNetwork, RecallResult
 
@@ -52,11 +54,8 @@ def _prob(name: str, p: Any) -> float:
 
 
 def _pos_int(name: str, v: Any, low: int = 1) -> int:
-    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {v!r}")
-    if int(v) < low:
-        raise ValueError(f"{name} must be >= {low}, got {v}")
-    return int(v)
+    # the kernel takes int64 counts
+    return check_int(name, v, low=low, high=INT64_MAX)
 
 
 def _nonneg(name: str, v: Any) -> float:
@@ -203,6 +202,8 @@ class RecurrentHebbian:
         self.p_spont = _prob("p_spont", p_spont)
         if release is not None and not (hasattr(release, "n_syn") and hasattr(release, "p_rel")):
             raise TypeError("release must be a hebbian.noise.ReleaseNoise (n_syn, p_rel)")
+        if release is not None:
+            _pos_int("release.n_syn", release.n_syn)
         if release is not None and not 0.0 < float(release.p_rel) <= 1.0:
             raise ValueError(f"release.p_rel must lie in (0, 1], got {release.p_rel}")
         self.release = release

@@ -174,6 +174,12 @@ class MemorySampler(Sampler):
     """
 
     name = "hebbian"
+    labels = {"messages": "stored messages M", "erased": "erased clusters per cue",
+              "inserted": "inserted neurons per cue", "clusters": "clusters c",
+              "neurons": "neurons per cluster l", "active": "active neurons per message",
+              "iterations": "retrieval iterations", "p_rel": "synapse release probability",
+              "stuck": "stuck-synapse fraction",
+              "errors": "retrieval error rate (per query)"}
 
     def __init__(self) -> None:
         self._cache: dict[tuple[str, int], Any] = {}

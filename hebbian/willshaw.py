@@ -77,7 +77,17 @@ class Willshaw:
 
     def correct(self, activity: np.ndarray, messages: Any) -> np.ndarray:
         """bool (Q,): the retrieved activity equals the message exactly."""
+        act = np.asarray(activity)
+        if act.dtype != bool or act.ndim != 2 or act.shape[1] != self.n:
+            raise ValueError(f"activity must be a boolean (Q, {self.n}) array (from recall), "
+                             f"got {act.dtype} {act.shape}")
         m = _int_array("messages", messages)
+        if m.shape[0] != act.shape[0]:
+            raise ValueError(f"messages must have one row per activity row ({act.shape[0]}), "
+                             f"got shape {m.shape}")
+        if m.size and (m.min() < 0 or m.max() >= self.n):
+            raise ValueError(f"messages must be unit ids in [0, {self.n})")
+        activity = act
         target = np.zeros_like(activity, dtype=bool)
         np.put_along_axis(target, m, True, axis=1)
         return (activity == target).all(axis=1)

@@ -51,17 +51,17 @@ else:
              for L in Ls for p in ps]
     erasure = sim.collect(tasks, max_shots=shots, seed=1, workers=WORKERS,
                           save_resume_filepath=OUT / "erasure_6ring.csv")
-sim.plot(erasure, x="p_erasure", group="L", out=OUT / "erasure_6ring.png",
-         title="6-ring, erasure")
 res = sim.threshold(erasure, x="p_erasure", size="L", bootstrap=50 if SMOKE else 200)
-print(res.summary())
-print("FCC bond percolation: 0.1201635")
+print(res.summary())  # warnings, if any, say why the fit is no threshold
+print("threshold:", res.text(), "  FCC bond percolation: 0.1201635")
+sim.plot(erasure, x="p_erasure", group="L", threshold=res, out=OUT / "erasure_6ring.png",
+         title="6-ring network, erasure only, exact ML decoder")
 
 # %% [markdown]
 # ## Data collapse
 
 # %%
-sim.plot_collapse(res, out=OUT / "erasure_6ring_collapse.png", xlabel="(p_E - p_c) L^{1/nu}")
+sim.plot_collapse(res, out=OUT / "erasure_6ring_collapse.png")
 
 # %% [markdown]
 # ## Pauli crossing (MWPM)
@@ -76,7 +76,8 @@ else:
              for L in Lp for p in pp]
     pauli = sim.collect(tasks, max_shots=300 if SMOKE else 8000, seed=2, workers=WORKERS,
                         save_resume_filepath=OUT / "pauli_6ring_mwpm.csv")
-sim.plot(pauli, x="p_pauli", group="L", out=OUT / "pauli_6ring.png", title="6-ring, Pauli")
+sim.plot(pauli, x="p_pauli", group="L", out=OUT / "pauli_6ring.png",
+         title="6-ring network, Pauli errors only, decoder mwpm")
 
 # %% [markdown]
 # ## Erasure–Pauli region (union-find), rays from the origin
@@ -102,16 +103,20 @@ for ang in angles:
     try:
         r = sim.threshold(st, x=lambda s, th=th: s.json_metadata["p_erasure"]
                           / (math.cos(th) * pE_star), size="L", bootstrap=30, max_rate=None)
-        pts.append((ang, r.value))
     except ValueError as exc:  # too few points at tiny sizes
-        print(f"θ={ang}°: {exc}")
+        print(f"θ={ang}°: no threshold in range ({exc})")
+        continue
+    print(f"θ={ang}°: t* = {r.text('.4g')}")
+    if r.ok:  # a fit that is no threshold is not drawn
+        pts.append((ang, r.value))
 fig, ax = plt.subplots(figsize=(4.5, 4))
 xs = [0.0] + [t * math.cos(math.radians(a)) for a, t in pts] + [1.0]
 ys = [1.0] + [t * math.sin(math.radians(a)) for a, t in pts] + [0.0]
 ax.plot(xs, ys, "o-", label="uf (this notebook)")
 ax.plot([0, 1], [1, 0], "k:", lw=1, label="linear")
-ax.set_xlabel("p_E / p_E*")
-ax.set_ylabel("p_P / p_P*")
+ax.set_xlabel("erasure probability / erasure threshold")
+ax.set_ylabel("Pauli probability / Pauli threshold")
+ax.set_title("6-ring correctable region (union-find), rays with a threshold")
 ax.legend()
 fig.savefig(OUT / "region.png", dpi=100, bbox_inches="tight")
 print(pts)

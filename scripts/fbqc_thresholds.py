@@ -9,14 +9,19 @@ Sections (``--only`` picks some):
 
 Every sweep goes through :func:`sim.collect` with ``save_resume_filepath`` (a rerun
 continues where it stopped) and every number through :func:`sim.threshold`.  Everything
-goes to ``out/fbqc/full/`` (``out/fbqc/quick/`` with ``--quick``): one CSV and figure per
-sweep, ``region.csv`` / ``region.png``, and a summary ``summary_<sections>.csv`` (e.g.
-``summary_erasure_pauli_region.csv`` for the full run).
+goes to ``out/fbqc/full/`` (``out/fbqc/quick/`` with ``--quick``): one CSV, curve figure
+(threshold and its CI marked) and collapse figure per sweep, ``region.csv`` /
+``region.png``, and a summary ``summary_<sections>.csv`` (e.g.
+``summary_erasure_pauli_region.csv`` for the full run).  A fit that is no threshold (the
+estimate outside the sampled range, no crossing, χ²/dof > 3, or a CI wider than the
+range: :attr:`sim.ThresholdResult.warnings`) is reported as "no threshold in range" and
+not drawn.  ``--figures DIR`` also writes the small PNGs kept in ``docs/figures``.
 
 Usage::
 
-    python scripts/fbqc_thresholds.py            # full run (tens of minutes on 2 cores)
-    python scripts/fbqc_thresholds.py --quick    # small sizes, a minute
+    python scripts/fbqc_thresholds.py            # full run (about 40 min on 2 cores)
+    python scripts/fbqc_thresholds.py --quick    # small sizes, a few minutes
+    python scripts/fbqc_thresholds.py --figures docs/figures   # + the documentation PNGs
 """
 
 from __future__ import annotations
@@ -60,9 +65,16 @@ def _threshold(stats, x: str, where=None):
         return None
 
 
+NO_THRESHOLD = "no threshold in range"
+
+
 def _record(rows, name, res, ref, paper, command):
-    if res is None:
-        rows.append({"quantity": name, "value": "nan"})
+    """One summary row; a fit that is no threshold is recorded (and printed) as such."""
+    if res is None or not res.ok:
+        why = "the fit failed" if res is None else "; ".join(res.warnings)
+        rows.append({"quantity": name, "value": NO_THRESHOLD, "warnings": why,
+                     "reference": f"{ref:.6g}", "command": command})
+        print(f"== {name}: {NO_THRESHOLD} ({why})")
         return
     cross = "; ".join(f"{c.size_a:g}/{c.size_b:g}:{c.value:.5g}" for c in res.crossings
                       if c.value is not None)
@@ -75,6 +87,27 @@ def _record(rows, name, res, ref, paper, command):
         "chi2_dof": f"{res.chi2_dof:.3g}", "command": command,
     })
     print(f"== {name}\n{res.summary()}\n   reference {ref:.6g}")
+
+
+NAMES = {"6ring": "6-ring", "4star": "4-star"}
+#: the figures ``--figures DIR`` writes (besides region.png): the main reproduced ones
+DOC_FIGURES = {"erasure_6ring", "erasure_6ring_collapse", "erasure_4star", "pauli_6ring_mwpm",
+               "pauli_4star_mwpm", "pauli_6ring_uf"}
+
+
+def _figures(args, out: Path, stem: str, st, x: str, res, title: str) -> None:
+    """Curves with the threshold marked, and the collapse; small copies for the docs."""
+    import matplotlib.pyplot as plt
+
+    figs = {stem: sim.plot(st, x=x, group="L", threshold=res, title=title,
+                           out=out / f"{stem}.png")}
+    if res is not None:
+        figs[f"{stem}_collapse"] = sim.plot_collapse(res, out=out / f"{stem}_collapse.png")
+    for name, fig in figs.items():
+        if args.figures and name in DOC_FIGURES:
+            sim.plotting.save_figure(fig, Path(args.figures) / f"fbqc_{name}.png", dpi=100,
+                                     svg=False)
+        plt.close(fig)
 
 
 def erasure(args, out: Path, rows) -> None:
@@ -90,8 +123,10 @@ def erasure(args, out: Path, rows) -> None:
         res = _threshold(st, "p_erasure")
         _record(rows, f"{kind} erasure threshold (erasure-ml)", res, ref,
                 PAPER[(kind, "erasure")], f"section erasure, {path.name}")
-        sim.plot(st, x="p_erasure", group="L", out=out / f"erasure_{kind}.png",
-                 title=f"{kind} erasure")
+        _figures(args, out, f"erasure_{kind}", st, "p_erasure", res,
+                 f"{NAMES[kind]} network, erasure only, exact ML decoder (erasure-ml)\n"
+                 f"L {'/'.join(map(str, Ls))}, {shots:,} shots per point; "
+                 f"percolation threshold {ref:.5g}")
 
 
 def pauli(args, out: Path, rows) -> None:
@@ -108,8 +143,9 @@ def pauli(args, out: Path, rows) -> None:
             res = _threshold(st, "p_pauli")
             _record(rows, f"{kind} Pauli threshold ({dec})", res, REF[(kind, "pauli")],
                     PAPER[(kind, "pauli")], f"section pauli, {path.name}")
-            sim.plot(st, x="p_pauli", group="L", out=out / f"pauli_{kind}_{dec}.png",
-                     title=f"{kind} Pauli, {dec}")
+            _figures(args, out, f"pauli_{kind}_{dec}", st, "p_pauli", res,
+                     f"{NAMES[kind]} network, Pauli errors only, decoder {dec}\n"
+                     f"L {'/'.join(map(str, Ls))}, {shots:,} shots per point")
 
 
 def region(args, out: Path, rows) -> None:
@@ -146,19 +182,28 @@ def region(args, out: Path, rows) -> None:
             try:
                 res = sim.threshold(st, x=tfun, size="L", bootstrap=100)
             except ValueError as exc:
-                print("region threshold failed:", exc)
+                print(f"region {dec} θ={ang}°: {NO_THRESHOLD} (the fit failed: {exc})")
+                res_rows.append({"decoder": dec, "angle_deg": ang, "ok": False,
+                                 "sizes": "/".join(map(str, Ls)), "shots": shots,
+                                 "warnings": f"the fit failed: {exc}"})
                 continue
             t, lo, hi = res.value, res.ci[0], res.ci[1]
             res_rows.append({"decoder": dec, "angle_deg": ang, "t": t, "t_lo": lo, "t_hi": hi,
                              "p_erasure": t * math.cos(th) * pE,
-                             "p_pauli": t * math.sin(th) * pP, "drift": res.drift})
-            print(f"region {dec} θ={ang}°: t*={t:.4g} [{lo:.4g}, {hi:.4g}]")
+                             "p_pauli": t * math.sin(th) * pP, "drift": res.drift,
+                             "ok": res.ok, "sizes": "/".join(map(str, Ls)), "shots": shots,
+                             "warnings": "; ".join(res.warnings)})
+            if res.ok:
+                print(f"region {dec} θ={ang}°: t*={t:.4g} [{lo:.4g}, {hi:.4g}]")
+            else:
+                print(f"region {dec} θ={ang}°: {NO_THRESHOLD} ({'; '.join(res.warnings)})")
     with open(out / "region.csv", "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=["decoder", "angle_deg", "t", "t_lo", "t_hi",
-                                           "p_erasure", "p_pauli", "drift"])
+                                           "p_erasure", "p_pauli", "drift", "ok", "sizes",
+                                           "shots", "warnings"])
         w.writeheader()
         w.writerows(res_rows)
-    _plot_region(res_rows, out, rows)
+    _plot_region(res_rows, out, rows, args.figures)
 
 
 def _axis_pauli(out: Path, rows=()) -> dict[str, float]:
@@ -174,38 +219,61 @@ def _axis_pauli(out: Path, rows=()) -> dict[str, float]:
         for row in src:
             for dec in ends:
                 if (dec not in found and row.get("quantity") == f"6ring Pauli threshold ({dec})"
-                        and row.get("value", "nan") != "nan"):
+                        and row.get("value", "nan") not in ("nan", NO_THRESHOLD)):
                     found[dec] = float(row["value"]) / REF[("6ring", "pauli")]
     ends.update(found)
     return ends
 
 
-def _plot_region(res_rows, out: Path, rows=()) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
+def _plot_region(res_rows, out: Path, rows=(), figures=None) -> None:
+    """The correctable region: only rays whose fit is a threshold are drawn (a ray that
+    is not is listed under the axes), each with its CI along the ray."""
     import matplotlib.pyplot as plt
 
     ends = _axis_pauli(out, rows)
-    fig, ax = plt.subplots(figsize=(5, 4.5))
+    fig, ax = plt.subplots(figsize=(5.6, 5.0))
+    skipped = []
     for i, dec in enumerate(("uf", "mwpm")):
         rr = sorted((r for r in res_rows if r["decoder"] == dec), key=lambda r: r["angle_deg"])
+        skipped += [f"{dec} {r['angle_deg']}°" for r in rr if not r.get("ok", True)]
+        rr = [r for r in rr if r.get("ok", True)]
         if not rr:
             continue
         c = [math.cos(math.radians(r["angle_deg"])) for r in rr]
         sn = [math.sin(math.radians(r["angle_deg"])) for r in rr]
+        # the erasure-axis end is exact for both decoders (erasure-only decoding is ML);
+        # the Pauli-axis end is this decoder's Pauli threshold
         x = [1.0] + [r["t"] * ci for r, ci in zip(rr, c)] + [0.0]
         y = [0.0] + [r["t"] * si for r, si in zip(rr, sn)] + [ends[dec]]
-        ax.plot(x, y, "o-", color=f"C{i}", label=f"{dec} (sizes: see region_{dec}_*.csv)")
-        for r, ci, si in zip(rr, c, sn):  # CI along the ray
+        sizes = rr[0].get("sizes", "")
+        shots = rr[0].get("shots", "")
+        ax.plot(x, y, "o-", color=f"C{i}",
+                label=f"{dec} (L {sizes}, {shots} shots per point)" if sizes else dec)
+        for j, (r, ci, si) in enumerate(zip(rr, c, sn)):  # CI along the ray
             ax.plot([r["t_lo"] * ci, r["t_hi"] * ci], [r["t_lo"] * si, r["t_hi"] * si],
-                    color=f"C{i}", lw=3, alpha=0.4)
-    ax.plot([0, 1], [1, 0], "k:", lw=1, label="straight line")
-    ax.set_xlabel("p_E / p_E*  (p_E* = 0.1202)")
-    ax.set_ylabel("p_P / p_P*  (p_P* = 0.0107)")
-    ax.set_title("6-ring correctable region (rays from the origin)")
-    ax.legend(fontsize=8)
+                    color=f"C{i}", lw=4, alpha=0.35, solid_capstyle="butt",
+                    label="95% CI along the ray" if i == 0 and j == 0 else None)
+    ax.plot([0, 1], [1, 0], "k:", lw=1, label="straight line between the axis thresholds")
+    ax.set_xlim(0, 1.08)
+    ax.set_ylim(0, 1.08)
+    ax.set_aspect("equal")
+    pE, pP = REF[("6ring", "erasure")], REF[("6ring", "pauli")]
+    ax.set_xlabel(f"erasure probability / erasure threshold  ($p_E$ / {pE:.4f})")
+    ax.set_ylabel(f"Pauli probability / Pauli threshold  ($p_P$ / {pP:.4f})")
+    ax.set_title("6-ring network: correctable region under erasure + Pauli noise\n"
+                 "thresholds along rays from the origin (sim.threshold per ray)", fontsize=10)
+    ax.legend(fontsize=7.5, loc="upper right")
+    ax.grid(True, alpha=0.3)
+    note = ("Inside each curve the logical error rate falls with L. "
+            "End points: the erasure threshold (exact) and each decoder's Pauli threshold.")
+    if skipped:
+        note += f" Rays with no threshold in range (not drawn): {', '.join(skipped)}."
+    ax.annotate(note, xy=(0.5, 0), xycoords=ax.xaxis.label, xytext=(0, -4),
+                textcoords="offset points", ha="center", va="top", fontsize=7, color="0.25",
+                wrap=True)
     fig.savefig(out / "region.png", dpi=120, bbox_inches="tight")
+    if figures:
+        sim.plotting.save_figure(fig, Path(figures) / "fbqc_region.png", dpi=100, svg=False)
     plt.close(fig)
 
 
@@ -218,6 +286,8 @@ def main(argv=None) -> int:
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--seed", type=int, default=2026)
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--figures", default=None, metavar="DIR",
+                   help="also write small PNGs for the documentation (docs/figures)")
     args = p.parse_args(argv)
     out = Path(args.out) / ("quick" if args.quick else "full")
     out.mkdir(parents=True, exist_ok=True)

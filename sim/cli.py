@@ -3,7 +3,9 @@
 Subcommands: ``collect``, ``plot``, ``threshold``, ``combine``; and the domains
 ``fbqc``, ``hebbian``, ``unlearn``, each dispatched (imported lazily) to
 ``<domain>.cli:main``.  Bad input prints a message naming the argument and exits 2,
-writing nothing.
+writing nothing; so does a missing optional dependency, in one line naming the extra
+that provides it (:mod:`sim.extras`).  ``plot`` and ``threshold`` live in
+:mod:`sim.analysis_cli`.
 """
 
 from __future__ import annotations
@@ -56,22 +58,9 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--out", required=True, help="CSV file (appended to; resumes)")
     c.add_argument("--no-progress", action="store_true")
 
-    pl = sub.add_parser("plot", help="plot error rate vs a parameter from CSV files")
-    pl.add_argument("files", nargs="+")
-    pl.add_argument("--x", required=True)
-    pl.add_argument("--group", default=None)
-    pl.add_argument("-o", "--out", required=True)
-    pl.add_argument("--theory", action="store_true", help="overlay the samplers' closed forms")
-    pl.add_argument("--linear", action="store_true", help="linear y axis")
+    from .analysis_cli import add_parsers
 
-    t = sub.add_parser("threshold", help="threshold estimate with CI and crossing drift")
-    t.add_argument("files", nargs="+")
-    t.add_argument("--x", required=True)
-    t.add_argument("--size", required=True)
-    t.add_argument("--where", action="append", default=[], metavar="NAME=VALUE")
-    t.add_argument("--max-rate", type=float, default=0.4)
-    t.add_argument("--bootstrap", type=int, default=200)
-    t.add_argument("--collapse", default=None, metavar="FIG.png", help="save a collapse plot")
+    add_parsers(sub)  # plot, threshold
 
     cb = sub.add_parser("combine", help="merge rows of CSV files by task (as sinter combine)")
     cb.add_argument("files", nargs="+")
@@ -108,50 +97,6 @@ def _cmd_collect(a: argparse.Namespace) -> int:
     )
     for s in stats:
         print(f"{s.decoder} {s.json_metadata}: {s.errors}/{s.shots}")
-    return 0
-
-
-def _cmd_plot(a: argparse.Namespace) -> int:
-    from .csvio import combine, read_stats
-    from .plotting import plot
-    from .sampler import resolve_sampler, sampler_path
-
-    stats = combine(read_stats(a.files))
-    theory = None
-    if a.theory:
-        names = {s.decoder.split(":", 1)[0] for s in stats}
-        if len(names) != 1:
-            raise ValueError(f"--theory: the files mix samplers {sorted(names)}; plot one")
-        theory = resolve_sampler(sampler_path(names.pop())).theory
-    plot(stats, x=a.x, group=a.group, out=a.out, theory=theory, logy=not a.linear)
-    print(f"wrote {a.out}")
-    return 0
-
-
-def _cmd_threshold(a: argparse.Namespace) -> int:
-    from .csvio import read_stats
-    from .params import parse_param
-    from .plotting import plot_collapse
-    from .threshold import threshold
-
-    where = {}
-    for text in a.where:
-        name, values = parse_param(text)
-        if len(values) != 1:
-            raise ValueError(f"--where {name}: give exactly one value")
-        where[name] = values[0]
-    res = threshold(
-        read_stats(a.files),
-        x=a.x,
-        size=a.size,
-        where=where or None,
-        max_rate=a.max_rate,
-        bootstrap=a.bootstrap,
-    )
-    print(res.summary())
-    if a.collapse:
-        plot_collapse(res, out=a.collapse)
-        print(f"wrote {a.collapse}")
     return 0
 
 
@@ -201,12 +146,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in DOMAINS:
         domain = argv[0]
+        from .extras import run_guarded
+
+        command = " ".join(["erasurelab", domain, *argv[1:2]])
         try:
             mod = importlib.import_module(f"{domain}.cli")
         except ImportError as exc:
-            print(f"erasurelab {domain}: not available ({exc})", file=sys.stderr)
+            from .extras import missing_extra_message
+
+            print(missing_extra_message(exc, f"erasurelab {domain}")
+                  or f"erasurelab {domain}: not available ({exc})", file=sys.stderr)
             return 2
-        return int(mod.main(argv[1:]) or 0)
+        return run_guarded(lambda: int(mod.main(argv[1:]) or 0), command)
     parser = _parser()
     try:
         args = parser.parse_args(argv)
@@ -218,14 +169,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    from .analysis_cli import HANDLERS
+
     handler = {
         "collect": _cmd_collect,
-        "plot": _cmd_plot,
-        "threshold": _cmd_threshold,
         "combine": _cmd_combine,
+        **HANDLERS,
     }[args.command]
     try:
-        return handler(args)
+        from .extras import run_guarded
+
+        return run_guarded(lambda: handler(args), f"erasurelab {args.command}")
     except (ValueError, TypeError, FileNotFoundError) as exc:
         print(f"erasurelab {args.command}: error: {exc}", file=sys.stderr)
         return 2

@@ -31,9 +31,10 @@ from typing import Any
 import numpy as np
 import sinter
 
-from .csvio import append_rows, combine, ensure_file, read_stats, repair_truncated
+from .csvio import SEED_KEY, SHOT_SUM_KEY, ResumeFile, chunk_counts
 from .executors import as_executor, check_executor
 from .sampler import ChunkContext, Sampler, make_task, resolve_sampler, sampler_path, seed_sequence
+from .validate import check_bool, check_int, check_seed
 
 __all__ = ["collect", "normalize_tasks"]
 
@@ -60,13 +61,17 @@ def _run_pieces(
         dt = time.perf_counter() - t0
         if st.shots != shots:
             raise RuntimeError(f"sampler {path} returned {st.shots} shots, asked for {shots}")
+        if any(k.startswith(SEED_KEY) or k == SHOT_SUM_KEY for k in st.custom_counts):
+            raise RuntimeError(f"sampler {path}: custom_counts keys starting with 'sim:' are "
+                               "reserved for the engine's bookkeeping")
         out.append(
             sinter.AnonTaskStats(
                 shots=st.shots,
                 errors=st.errors,
                 discards=st.discards,
                 seconds=st.seconds or dt,
-                custom_counts=st.custom_counts,
+                # which chunk grid positions and seed: lets a resume spot a chunk seen twice
+                custom_counts=st.custom_counts + chunk_counts(seed, first_shot, shots),
             )
         )
     return out
@@ -141,19 +146,19 @@ def _check_args(max_shots, max_errors, seed, shard):
             raise TypeError(f"max_errors must be a positive integer or None, got {max_errors!r}")
         if max_errors <= 0:
             raise ValueError(f"max_errors must be a positive integer or None, got {max_errors}")
-    if seed is not None and (
-        isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0
-    ):
-        raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
+    check_seed("seed", seed)  # [0, 2**64): 2**64 would silently be seed 0
     if shard is None:
         return 0, 1
     if (
         not isinstance(shard, tuple)
         or len(shard) != 2
-        or not all(isinstance(v, int) for v in shard)
+        or not all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+                   for v in shard)
         or not (shard[1] >= 1 and 0 <= shard[0] < shard[1])
     ):
-        raise ValueError(f"shard must be a pair (k, N) with 0 <= k < N, got {shard!r}")
+        raise ValueError(f"shard must be a pair (k, N) of integers with 0 <= k < N, "
+                         f"got {shard!r}")
+    shard = (check_int("shard[0]", shard[0]), check_int("shard[1]", shard[1]))
     if shard[1] > 1 and max_errors is not None:
         raise ValueError(
             "shard: max_errors cannot be combined with sharding (the stop rule needs the "
@@ -173,6 +178,7 @@ def collect(
     shard: tuple[int, int] | None = None,
     save_resume_filepath: str | Path | None = None,
     progress: bool | None = None,
+    allow_seed_change: bool = False,
 ) -> list[sinter.TaskStats]:
     """Sample tasks to ``max_shots`` (or ``max_errors``), deterministically given ``seed``.
 
@@ -196,9 +202,14 @@ def collect(
         ``(k, N)``: run only the k-th of N interleaved slices of each chunk grid.
     save_resume_filepath
         A sinter CSV file: rows are appended (flush + fsync), and a rerun continues from
-        what it holds.
+        what it holds.  The file is locked while the run writes (a second writer gets
+        :class:`sim.csvio.FileInUseError`); a file that is not a sinter CSV is refused
+        unchanged; rows repeating a chunk are reported (:mod:`sim.csvio`).
     progress
         Show a tqdm bar on stderr (default: when stderr is a terminal).
+    allow_seed_change
+        Resume a file whose rows of a task were drawn with another seed (refused by
+        default: :class:`sim.csvio.SeedMismatchError`).
 
     Returns
     -------
@@ -214,13 +225,20 @@ def collect(
     """
     k, n_shards = _check_args(max_shots, max_errors, seed, shard)
     check_executor(executor, workers)  # before the result file is touched
+    check_bool("allow_seed_change", allow_seed_change)
     pairs = normalize_tasks(tasks)
-    prior: dict[str, sinter.TaskStats] = {}
-    if save_resume_filepath is not None:
-        path = Path(save_resume_filepath)
-        if path.exists():
-            repair_truncated(path)
-            prior = {s.strong_id: s for s in combine(read_stats(path))}
+    if save_resume_filepath is None:
+        return _collect(pairs, k, n_shards, max_shots, max_errors, seed, workers, executor,
+                        progress, allow_seed_change, None)
+    # locked for the whole run; a file that is not ours is refused before any repair
+    with ResumeFile(save_resume_filepath) as resume:
+        return _collect(pairs, k, n_shards, max_shots, max_errors, seed, workers, executor,
+                        progress, allow_seed_change, resume)
+
+
+def _collect(pairs, k, n_shards, max_shots, max_errors, seed, workers, executor, progress,
+             allow_seed_change, resume):
+    prior: dict[str, sinter.TaskStats] = resume.prior if resume is not None else {}
     states: list[_State] = []
     seen: set[str] = set()
     for task, spath in pairs:
@@ -232,6 +250,9 @@ def collect(
         chunk = int(sampler.chunk_shots(task.json_metadata))
         if chunk < 1:
             raise ValueError(f"{spath}.chunk_shots returned {chunk}; must be >= 1")
+        if resume is not None:
+            resume.check(sid, seed=seed, shard=(k, n_shards), chunk_shots=chunk,
+                         allow_seed_change=allow_seed_change)
         p = prior.get(sid)
         pr = (
             sinter.AnonTaskStats(
@@ -304,8 +325,8 @@ def collect(
                     )
                 )
                 st.unsaved = sinter.AnonTaskStats()
-        if rows and save_resume_filepath is not None:
-            append_rows(save_resume_filepath, rows)
+        if rows and resume is not None:
+            resume.append(rows)
         last_flush = time.monotonic()
 
     def dispatch(st: _State) -> bool:
@@ -397,9 +418,8 @@ def collect(
                 errs = sum(st.total().errors for st in states)
                 bar.set_postfix_str(f"tasks {ndone}/{len(states)} errors {errs}", refresh=False)
             flush()
-        flush(force=True)
-        if save_resume_filepath is not None:
-            ensure_file(save_resume_filepath)  # a shard with an empty slice leaves a file
+        flush(force=True)  # (the file exists from the start: a shard with an empty slice
+        # leaves its header-only file)
     finally:
         if bar is not None:
             bar.close()

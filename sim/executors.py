@@ -8,6 +8,8 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from importlib.util import find_spec
 from typing import Any
 
+import numpy as np
+
 __all__ = ["InProcessExecutor", "as_executor", "check_executor", "default_workers"]
 
 
@@ -43,7 +45,8 @@ def check_executor(executor: Any = None, workers: int | None = None) -> None:
             )
         return
     if workers is not None and (
-        isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
+        isinstance(workers, (bool, np.bool_)) or not isinstance(workers, (int, np.integer))
+        or workers < 1
     ):
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
 
@@ -55,6 +58,7 @@ def as_executor(executor: Any = None, workers: int | None = None) -> tuple[Execu
     ``distributed.Client`` is turned into its ``get_executor()``.
     """
     check_executor(executor, workers)
+    workers = None if workers is None else int(workers)
     if executor is not None:
         if isinstance(executor, Executor):
             par = getattr(executor, "_max_workers", None) or workers or default_workers()

@@ -2,7 +2,9 @@
 
 One row per (params, seed, metric).  The rows of one run are written in a single
 fsync'ed write, tagged with how many metrics the run produced, so a crash can leave at
-most one incomplete run, which the next call detects, removes and recomputes.
+most one incomplete run, which the next call detects, removes and recomputes.  The file
+is locked while a run writes it (a second writer is refused), and a file that is not a
+tidy CSV of this kind is refused unchanged (:mod:`sim.csvio`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import json
 import math
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, wait
 from pathlib import Path
@@ -23,14 +24,13 @@ from typing import Any
 import numpy as np
 from scipy.stats import t as student_t
 
-from .csvio import CorruptCSVError, repair_truncated
-from .executors import InProcessExecutor, as_executor
+from .csvio import GRID_HEADER, CorruptCSVError, ResultFile, _read_text
+from .executors import InProcessExecutor, as_executor, check_executor
 from .params import product
 from .sampler import canonical, canonical_json
+from .validate import check_seeds
 
 __all__ = ["GRID_HEADER", "read_grid", "run_grid", "summarize_grid"]
-
-GRID_HEADER = ["key", "fn", "params", "seed", "metric", "value", "of", "seconds"]
 _SUMMARY_KEYS = {"metric", "mean", "std", "n", "ci_low", "ci_high"}
 
 
@@ -56,7 +56,9 @@ def read_grid(path: str | os.PathLike) -> list[dict[str, Any]]:
     Raises :class:`sim.CorruptCSVError` naming the file and line on a malformed row.
     """
     path = Path(path)
-    text = path.read_text()
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such result file")
+    text = _read_text(path)
     rows = []
     for line_no, row in enumerate(csv.reader(io.StringIO(text)), start=1):
         if not row:
@@ -82,35 +84,33 @@ def read_grid(path: str | os.PathLike) -> list[dict[str, Any]]:
             )
         except (ValueError, json.JSONDecodeError) as exc:
             raise CorruptCSVError(f"{where}: malformed row ({exc})") from None
+        r = rows[-1]
+        if not (math.isfinite(r["seconds"]) and r["seconds"] >= 0):
+            raise CorruptCSVError(f"{where}: seconds must be a finite number >= 0, "
+                                  f"got {rec['seconds']!r}")
+        if r["of"] < 1:
+            raise CorruptCSVError(f"{where}: 'of' must be >= 1, got {r['of']}")
     return rows
 
 
-def _write_rows(path: Path, rows: list[list[Any]], header: bool) -> None:
+def _csv_text(rows: list[list[Any]], header: bool = False) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     if header:
         w.writerow(GRID_HEADER)
     w.writerows(rows)
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write(buf.getvalue())
-        fh.flush()
-        os.fsync(fh.fileno())
+    return buf.getvalue()
 
 
-def _rewrite(path: Path, rows: list[dict]) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    os.close(fd)
-    tmp_path = Path(tmp)
-    _write_rows(
-        tmp_path,
+def _rewrite(f: ResultFile, rows: list[dict]) -> None:
+    f.replace(_csv_text(
         [
             [r["key"], r["fn"], canonical_json(r["params"]), r["seed"], r["metric"],
              repr(r["value"]), r["of"], f"{r['seconds']:.3f}"]
             for r in rows
         ],
         header=True,
-    )
-    os.replace(tmp_path, path)
+    ))
 
 
 def _call(fn: Callable, params: dict, seed: int) -> tuple[dict, float]:
@@ -197,15 +197,7 @@ def run_grid(
     [(1.0, 'value', 3), (2.0, 'value', 3)]
     """
     fn_path = _fn_path(fn)
-    if isinstance(seeds, int):
-        if seeds < 1:
-            raise ValueError(f"seeds must be a positive count or a list of ints, got {seeds}")
-        seeds = list(range(seeds))
-    seeds = [int(s) for s in seeds]
-    if not seeds:
-        raise ValueError("seeds must not be empty")
-    if len(set(seeds)) != len(seeds):
-        raise ValueError(f"seeds must be distinct, got {seeds}")
+    seeds = check_seeds("seeds", seeds)  # a count n >= 1 or distinct integer seeds
     if isinstance(grid, dict):
         param_list = product(grid)
     elif isinstance(grid, list) and all(isinstance(g, dict) for g in grid):
@@ -219,19 +211,22 @@ def run_grid(
             f"grid: parameter name(s) {sorted(clash)} clash with the summary's columns "
             f"{sorted(_SUMMARY_KEYS)}; rename them"
         )
-    path = Path(out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    existing: list[dict] = []
-    if path.exists() and path.stat().st_size:
-        repair_truncated(path)
-        existing = read_grid(path)
-        counts: dict[tuple[str, int], int] = {}
-        for r in existing:
-            counts[(r["key"], r["seed"])] = counts.get((r["key"], r["seed"]), 0) + 1
-        complete = [r for r in existing if counts[(r["key"], r["seed"])] == r["of"]]
-        if len(complete) != len(existing):
-            _rewrite(path, complete)
-            existing = complete
+    if executor is not None:
+        check_executor(executor)
+    # locked while we write; a file that is not a tidy CSV is refused before any repair
+    with ResultFile(Path(out), "grid") as f:
+        return _run_into(f, fn, fn_path, param_list, seeds, executor, progress)
+
+
+def _run_into(f: ResultFile, fn, fn_path, param_list, seeds, executor, progress):
+    existing = read_grid(f.path)
+    counts: dict[tuple[str, int], int] = {}
+    for r in existing:
+        counts[(r["key"], r["seed"])] = counts.get((r["key"], r["seed"]), 0) + 1
+    complete = [r for r in existing if counts[(r["key"], r["seed"])] == r["of"]]
+    if len(complete) != len(existing):
+        _rewrite(f, complete)
+        existing = complete
     done = {(r["key"], r["seed"]) for r in existing}
     todo = [
         (p, s, _key(fn_path, p))
@@ -278,8 +273,7 @@ def run_grid(
                     new_rows.append({"key": key, "fn": fn_path, "params": p, "seed": s,
                                      "metric": str(metric), "value": v, "of": len(res),
                                      "seconds": secs})
-                header = not path.exists() or path.stat().st_size == 0
-                _write_rows(path, rows, header)
+                f.append_text(_csv_text(rows))
                 if bar is not None:
                     bar.update(1)
     finally:

@@ -57,6 +57,8 @@ class RepetitionSampler(Sampler):
     """
 
     name = "repetition"
+    labels = {"p": "bit-flip probability p", "n": "code length n",
+              "errors": "logical error rate (majority vote)"}
 
     def validate(self, params: dict[str, Any]) -> dict[str, Any]:
         unknown = set(params) - {"n", "p"}

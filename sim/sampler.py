@@ -172,6 +172,13 @@ class Sampler(sinter.Sampler):
     """
 
     name: ClassVar[str] = ""
+    #: Names of the observables in the ``obs_mistake_mask=…`` custom counts, one per
+    #: character (what ``sim.plot(..., observable=...)`` and
+    #: :func:`sim.observable_counts` read; empty when the sampler records none).
+    observables: ClassVar[tuple[str, ...]] = ()
+    #: Words for figures: parameter name -> axis label, and ``"errors"`` -> what an error
+    #: is (the y label); ``sim.plot`` uses them instead of raw parameter names.
+    labels: ClassVar[dict[str, str]] = {}
 
     def __reduce__(self) -> tuple[type, tuple]:
         return (type(self), ())

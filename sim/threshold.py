@@ -15,12 +15,18 @@ factor sqrt(χ²/dof) when the fit is worse than its error bars (χ²/dof > 1).
 The crossings of neighbouring sizes (linear interpolation of the difference of the two
 curves on their common x values) are reported beside it, and their spread is the
 *drift*: a systematic error (finite-size corrections) the statistical CI does not cover.
+
+A fit never pools rows that differ in anything but ``x`` and the size: :func:`threshold`
+refuses such rows with a message naming the varying field (the decoder, the network, …),
+and :func:`thresholds` fits each group separately.  Every result carries ``warnings``
+when it should not be read as a threshold: the estimate lies outside the sampled range,
+no pair of sizes crosses, χ²/dof > 3, or the CI is wider than the sampled range.
+``result.ok`` is False then, and ``result.text()`` says "no threshold in range".
 """
 
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,9 +35,13 @@ import numpy as np
 import sinter
 from scipy.optimize import least_squares
 
-from .csvio import read_stats
+from .selection import Where, axis_label, format_group, load, select, split, varying_fields
+from .validate import check_float, check_int
 
-__all__ = ["Crossing", "ThresholdResult", "points", "threshold"]
+__all__ = ["Crossing", "ThresholdResult", "points", "threshold", "thresholds"]
+
+#: χ²/dof above which a collapse fit is reported as not describing the data.
+MAX_CHI2_DOF = 3.0
 
 
 @dataclass(frozen=True)
@@ -58,6 +68,11 @@ class ThresholdResult:
     coefficients : (a, b, c[, d]) of the collapse polynomial, lowest order first.
     chi2_dof : reduced χ² of the fit.
     n_points, n_dropped : points fitted and points dropped.
+    group : the fields that single out these rows from others (``{}`` if none did).
+    x_name, size_name : names of the swept parameter and of the size (for labels).
+    x_label : the swept parameter in words (from the sampler's labels), for figures.
+    x_range : the sampled range of ``x`` (min, max).
+    warnings : why the fit should not be read as a threshold (empty when it can).
     """
 
     value: float
@@ -73,30 +88,54 @@ class ThresholdResult:
     n_dropped: int
     confidence: float = 0.95
     data: dict[str, Any] = field(default_factory=dict, repr=False)
+    group: dict[str, Any] = field(default_factory=dict)
+    x_name: str = "x"
+    size_name: str = "L"
+    x_range: tuple[float, float] = (math.nan, math.nan)
+    warnings: list[str] = field(default_factory=list)
+    x_label: str = ""
 
     @property
     def half_width(self) -> float:
         """Half the width of the CI."""
         return (self.ci[1] - self.ci[0]) / 2
 
+    @property
+    def ok(self) -> bool:
+        """True when no warning applies: the estimate can be read as a threshold."""
+        return not self.warnings
+
+    def text(self, fmt: str = ".5g") -> str:
+        """``"0.12029 [0.1198, 0.12072]"``, or ``"no threshold in range"`` when not :attr:`ok`."""
+        if not self.ok:
+            return "no threshold in range"
+        return f"{self.value:{fmt}} [{self.ci[0]:{fmt}}, {self.ci[1]:{fmt}}]"
+
     def summary(self) -> str:
-        """A human-readable multi-line summary."""
-        lines = [
-            f"threshold {self.value:.6g}  {int(self.confidence * 100)}% CI "
-            f"[{self.ci[0]:.6g}, {self.ci[1]:.6g}] (±{self.half_width:.3g})",
-            f"nu {self.nu:.4g}  CI [{self.nu_ci[0]:.4g}, {self.nu_ci[1]:.4g}]   "
-            f"chi2/dof {self.chi2_dof:.3g}   points {self.n_points} (dropped {self.n_dropped})",
-        ]
+        """A human-readable multi-line summary (warnings included)."""
+        level = f"{int(round(self.confidence * 100))}% CI"
+        head = f"[{format_group(self.group)}] " if self.group else ""
+        fit = (f"{self.value:.6g}  {level} [{self.ci[0]:.6g}, {self.ci[1]:.6g}] "
+               f"(±{self.half_width:.3g})")
+        lines = [f"{head}threshold {fit}" if self.ok else
+                 f"{head}threshold: no threshold in range (the fit gave {fit})"]
+        lines.append(
+            f"ν {self.nu:.4g}  CI [{self.nu_ci[0]:.4g}, {self.nu_ci[1]:.4g}]   "
+            f"χ²/dof {self.chi2_dof:.3g}   points {self.n_points} (dropped {self.n_dropped})"
+        )
+        name = self.size_name
         for c in self.crossings:
+            pair = f"{name}={c.size_a:g}/{c.size_b:g}"
             if c.value is None:
-                lines.append(f"crossing L={c.size_a:g}/{c.size_b:g}: none in range")
+                lines.append(f"crossing {pair}: none in range")
             else:
                 ci = f" [{c.ci[0]:.6g}, {c.ci[1]:.6g}]" if c.ci else ""
-                lines.append(f"crossing L={c.size_a:g}/{c.size_b:g}: {c.value:.6g}{ci}")
+                lines.append(f"crossing {pair}: {c.value:.6g}{ci}")
         lines.append(
             f"crossing drift {self.drift:.3g} (systematic, max |crossing - fit| "
             f"{self.systematic:.3g})"
         )
+        lines += [f"warning: {w}" for w in self.warnings]
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -119,14 +158,33 @@ def _getter(spec: str | Callable[[sinter.TaskStats], Any], arg: str) -> Callable
 
 
 def _load(stats: Any) -> list[sinter.TaskStats]:
-    if isinstance(stats, (str, os.PathLike)):
-        return read_stats(stats)
-    stats = list(stats)
-    if stats and all(isinstance(s, (str, os.PathLike)) for s in stats):
-        return read_stats(stats)
-    if not all(isinstance(s, sinter.TaskStats) for s in stats):
-        raise TypeError("stats must be sinter.TaskStats rows or CSV paths")
-    return stats
+    return load(stats)
+
+
+def _pooled_message(vary: dict[str, list[Any]], x: Any, size: Any) -> str:
+    named = "; ".join(f"{k} ({', '.join(map(str, v[:6]))}{', …' if len(v) > 6 else ''})"
+                      for k, v in vary.items())
+    k, v = next(iter(vary.items()))
+    xs = x if isinstance(x, str) else "x"
+    ss = size if isinstance(size, str) else "size"
+    return (f"the rows differ in {named} besides {xs} and {ss}; pooling them would "
+            f"mix curves. Fit one group with where={{{k!r}: {v[0]!r}}} "
+            f"(command line: --where {k}={v[0]}), or each with sim.thresholds(...)")
+
+
+def _checked_rows(stats: Any, x: Any, size: Any, where: Where) -> list:
+    rows = select(load(stats), where)
+    for arg, key in (("x", x), ("size", size)):
+        if isinstance(key, str) and any(key not in (s.json_metadata or {}) for s in rows):
+            known = sorted({k for s in rows for k in (s.json_metadata or {})})
+            raise ValueError(f"{arg}: key {key!r} is not in the rows' json_metadata "
+                             f"(keys: {', '.join(known)})")
+    exclude = [k for k in (x, size) if isinstance(k, str)]
+    funcs = [f for f in (x, size) if callable(f)]
+    vary = varying_fields(rows, exclude=exclude, functions_of=funcs)
+    if vary:
+        raise ValueError(_pooled_message(vary, x, size))
+    return rows
 
 
 def points(
@@ -134,22 +192,21 @@ def points(
     *,
     x: str | Callable,
     size: str | Callable,
-    where: dict[str, Any] | Callable[[sinter.TaskStats], bool] | None = None,
+    where: Where = None,
+    observable: Any = None,
 ) -> dict[str, np.ndarray]:
-    """Aggregate rows into arrays ``x``, ``size``, ``shots``, ``errors`` (one per point)."""
+    """Aggregate rows into arrays ``x``, ``size``, ``shots``, ``errors`` (one per point).
+
+    Rows that differ in any field besides ``x`` and ``size`` are refused (``ValueError``
+    naming the field): select one group with ``where``.  ``observable`` counts the
+    failures of named observables instead of ``errors`` (:func:`sim.observable_stats`).
+    """
     fx, fs = _getter(x, "x"), _getter(size, "size")
-    rows = _load(stats)
-    if where is not None:
-        if callable(where):
-            rows = [s for s in rows if where(s)]
-        elif isinstance(where, dict):
-            rows = [
-                s
-                for s in rows
-                if all((s.json_metadata or {}).get(k) == v for k, v in where.items())
-            ]
-        else:
-            raise TypeError("where must be a dict of json_metadata values or a predicate")
+    rows = _checked_rows(stats, x, size, where)
+    if observable is not None:
+        from .observables import observable_stats
+
+        rows = observable_stats(rows, observable)
     acc: dict[tuple[float, float], list[int]] = {}
     for s in rows:
         key = (float(fx(s)), float(fs(s)))
@@ -216,13 +273,14 @@ def threshold(
     *,
     x: str | Callable = "p",
     size: str | Callable = "L",
-    where: dict[str, Any] | Callable | None = None,
+    where: Where = None,
     max_rate: float | None = 0.4,
     window: float | None = None,
     bootstrap: int = 200,
     confidence: float = 0.95,
     seed: int | None = 0,
     order: int = 2,
+    observable: Any = None,
 ) -> ThresholdResult:
     """Estimate a threshold with a confidence interval from sweep results.
 
@@ -234,7 +292,9 @@ def threshold(
         json_metadata keys (or callables on a row) for the physical parameter and the
         system size.
     where
-        Keep only rows whose json_metadata match this dict (or satisfy this predicate).
+        Keep only rows whose fields match this dict (or satisfy this predicate).  The rows
+        left must differ only in ``x`` and ``size``: any other varying field (decoder,
+        network, …) raises ``ValueError`` naming it (:func:`thresholds` fits each group).
     max_rate
         Drop points with error rate above this (``None`` keeps all).
     window
@@ -246,6 +306,15 @@ def threshold(
         Degree of the collapse polynomial (2, the standard quadratic form; 3 adds the
         odd term that curves symmetric about threshold, like the repetition code's, need
         at high precision).
+    observable
+        Fit the failure rate of named observables instead of ``errors`` (a name such as
+        ``"primal-x"``, or a list meaning "any of them"; see :func:`sim.observable_stats`).
+
+    Returns
+    -------
+    ThresholdResult
+        With ``warnings`` (and ``ok`` False) when the estimate lies outside the sampled
+        range, no pair of sizes crosses, χ²/dof > 3, or the CI is wider than the range.
 
     Examples
     --------
@@ -254,18 +323,18 @@ def threshold(
     ...          for p in (0.44, 0.47, 0.5, 0.52, 0.55)]
     >>> st = sim.collect(tasks, max_shots=20_000, seed=1, workers=1)
     >>> res = sim.threshold(st, x="p", size="n", max_rate=None, bootstrap=50)
-    >>> abs(res.value - 0.5) < 0.01
-    True
+    >>> abs(res.value - 0.5) < 0.01, res.ok
+    (True, True)
     """
     if order not in (2, 3):
         raise ValueError(f"order must be 2 or 3, got {order!r}")
-    if not isinstance(bootstrap, int) or bootstrap < 0:
-        raise ValueError(f"bootstrap must be a non-negative integer, got {bootstrap!r}")
+    bootstrap = check_int("bootstrap", bootstrap, low=0)  # numpy ints too, bools refused
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must lie in (0, 1), got {confidence}")
-    if max_rate is not None and not 0 < max_rate <= 1:
-        raise ValueError(f"max_rate must lie in (0, 1], got {max_rate}")
-    pts = points(stats, x=x, size=size, where=where)
+    if max_rate is not None:  # a number in (0, 1]: "0.4" or NaN named, not a deep TypeError
+        max_rate = check_float("max_rate", max_rate, low=0, high=1, low_open=True)
+    rows = _checked_rows(stats, x, size, where)
+    pts = points(rows, x=x, size=size, observable=observable)
     xs, Ls, n, k = pts["x"], pts["size"], pts["shots"], pts["errors"]
     if np.any(n <= 0):
         keep = n > 0
@@ -357,6 +426,8 @@ def threshold(
     cv = [c.value for c in crossings if c.value is not None]
     drift = float(max(cv) - min(cv)) if len(cv) >= 2 else 0.0
     systematic = float(max(abs(c - theta[0]) for c in cv)) if cv else 0.0
+    x_name = x if isinstance(x, str) else "x"
+    x_range = (float(xs.min()), float(xs.max()))
     return ThresholdResult(
         value=float(theta[0]),
         ci=ci,
@@ -371,6 +442,67 @@ def threshold(
         n_dropped=int(total - mask.sum()),
         confidence=confidence,
         data={"x": xs, "size": Ls, "shots": n, "errors": k, "mask": mask},
+        x_name=x_name,
+        size_name=size if isinstance(size, str) else "size",
+        x_range=x_range,
+        warnings=_warnings(float(theta[0]), ci, chi2, crossings, x_range, x_name, confidence),
+        x_label=axis_label(x, rows) if isinstance(x, str) else "",
     )
 
 
+def _warnings(value, ci, chi2, crossings, x_range, x_name, confidence) -> list[str]:
+    """Why a fit should not be read as a threshold (see the module docstring)."""
+    lo, hi = x_range
+    out = []
+    if not lo <= value <= hi:
+        out.append(f"the estimate {value:.4g} lies outside the sampled range "
+                   f"[{lo:.4g}, {hi:.4g}] of {x_name}")
+    if crossings and all(c.value is None for c in crossings):
+        out.append("no pair of sizes crosses in the sampled range")
+    if chi2 > MAX_CHI2_DOF:
+        out.append(f"χ²/dof = {chi2:.3g} > {MAX_CHI2_DOF:g}: the scaling form does not "
+                   f"describe these points (narrow the range around the crossing, or "
+                   f"lower max_rate)")
+    if ci[1] - ci[0] > hi - lo:
+        out.append(f"the {int(round(confidence * 100))}% CI [{ci[0]:.4g}, {ci[1]:.4g}] is "
+                   f"wider than the sampled range [{lo:.4g}, {hi:.4g}]")
+    return out
+
+
+def thresholds(
+    stats: Any,
+    *,
+    x: str | Callable = "p",
+    size: str | Callable = "L",
+    where: Where = None,
+    **kwargs: Any,
+) -> list[ThresholdResult]:
+    """Fit :func:`threshold` separately on every group of rows that differ in a field
+    besides ``x`` and ``size`` (decoder, network, …); each result's ``group`` names it.
+
+    Takes the arguments of :func:`threshold`.  A group whose fit fails raises
+    ``ValueError`` naming the group.
+
+    Examples
+    --------
+    >>> import sim
+    >>> tasks = [("repetition", {"n": n, "p": p}) for n in (9, 25, 49)
+    ...          for p in (0.44, 0.47, 0.5, 0.52, 0.55)]
+    >>> st = sim.collect(tasks, max_shots=5_000, seed=1, workers=1)
+    >>> [r.group for r in sim.thresholds(st, x="p", size="n", max_rate=None, bootstrap=0)]
+    [{}]
+    """
+    rows = select(load(stats), where)
+    exclude = [k for k in (x, size) if isinstance(k, str)]
+    funcs = [f for f in (x, size) if callable(f)]
+    out = []
+    for group, part in split(rows, exclude=exclude, functions_of=funcs):
+        try:
+            res = threshold(part, x=x, size=size, **kwargs)
+        except ValueError as exc:
+            if not group:
+                raise
+            raise ValueError(f"[{format_group(group)}] {exc}") from exc
+        res.group = group
+        out.append(res)
+    return out

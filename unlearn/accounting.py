@@ -28,6 +28,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from sim.validate import check_float, check_int
+
 __all__ = [
     "BOUND_NAME",
     "BOUND_SOURCE",
@@ -55,29 +57,31 @@ DEFAULT_ORDERS = np.unique(np.concatenate([
 
 
 def _pos(name, v, strict=True):
-    v = float(v)
-    if not np.isfinite(v) or (v <= 0 if strict else v < 0):
-        raise ValueError(f"{name} must be {'> 0' if strict else '>= 0'}, got {v}")
-    return v
+    return check_float(name, v, low=0, low_open=strict)
+
+
+def _order(q) -> float:
+    return check_float("q", q, low=1, low_open=True)
 
 
 def eps0(q: float, *, k: int, n: int, lam: float, sigma: float, L: float = 1.0) -> float:
-    """Converged Rényi bound ``4 q k² L² / (λ σ² n²)`` (``k`` records of ``n`` changed)."""
-    q = float(q)
-    if q <= 1:
-        raise ValueError(f"q must be > 1, got {q}")
-    if int(k) < 0 or int(n) < 1:
-        raise ValueError(f"k must be >= 0 and n >= 1, got k={k}, n={n}")
-    _pos("lam", lam)
-    _pos("sigma", sigma)
+    """Converged Rényi bound ``4 q k² L² / (λ σ² n²)`` (``k`` records of ``n`` changed).
+
+    ``k`` may be fractional (earlier requests rescaled to the current ``n``).
+    """
+    q = _order(q)
+    k = check_float("k", k, low=0)
+    n = check_float("n", n, low=1)
+    if k > n:
+        raise ValueError(f"k must be <= n={n:g}, got {k:g}")
+    lam, sigma, L = _pos("lam", lam), _pos("sigma", sigma), _pos("L", L)
     return 4.0 * q * k**2 * L**2 / (lam * sigma**2 * n**2)
 
 
 def eps_dd(q, steps, *, k, n, lam, sigma, eta, L=1.0) -> float:
     """Rényi deletion bound after ``steps`` deletion steps: ``eps0·exp(−ληK/q)``."""
-    _pos("eta", eta)
-    if steps < 0:
-        raise ValueError(f"steps must be >= 0, got {steps}")
+    eta = _pos("eta", eta)
+    steps = check_int("steps", steps, low=0)
     return eps0(q, k=k, n=n, lam=lam, sigma=sigma, L=L) * math.exp(-lam * eta * steps / q)
 
 
@@ -102,8 +106,9 @@ def eps_sequence(q, ks: Sequence[int], steps: Sequence[int], *, n, lam, sigma, e
 
 def rdp_to_dp(eps_rdp: float, q: float, delta: float) -> float:
     """(ε, δ) from a Rényi bound of order ``q``: ``ε_q + log(1/δ)/(q−1)``."""
-    if not 0 < delta < 1:
-        raise ValueError(f"delta must lie in (0, 1), got {delta}")
+    q = _order(q)
+    eps_rdp = check_float("eps_rdp", eps_rdp, low=0, finite=False)
+    delta = check_float("delta", delta, low=0, high=1, low_open=True, high_open=True)
     return eps_rdp + math.log(1 / delta) / (q - 1)
 
 
@@ -159,11 +164,9 @@ def steps_for(eps: float, *, k: int, n: int, lam: float, sigma: float, eta: floa
         return (a - 0.5) / (a - 1) * (eps0(2 * a, k=k, n=n, lam=lam, sigma=sigma, L=L) + prev)
 
     if q is not None:
-        if q <= 1:
-            raise ValueError(f"q must be > 1, got {q}")
-        return _steps_rdp(eps, float(q), base(float(q)), lam, eta)
-    if not 0 < delta < 1:
-        raise ValueError(f"delta must lie in (0, 1), got {delta}")
+        q = _order(q)
+        return _steps_rdp(eps, q, base(q), lam, eta)
+    delta = check_float("delta", delta, low=0, high=1, low_open=True, high_open=True)
     qs = DEFAULT_ORDERS if orders is None else np.asarray(orders, float)
     best = None
     for a in qs:
@@ -188,6 +191,8 @@ def fresh_chain_divergence(q: float, *, d: int, lam: float, sigma: float, L: flo
 
     (derived here; a worst case over all datasets, not a fit).
     """
+    q, d = _order(q), check_int("d", d, low=1)
+    lam, sigma, L = _pos("lam", lam), _pos("sigma", sigma), _pos("L", L)
     s = sigma / math.sqrt(lam)
     a = (q - 1) * L / sigma**2
     b = L / sigma**2
@@ -200,8 +205,11 @@ def fresh_steps_for(eps: float, *, d: int, lam: float, sigma: float, eta: float,
                     orders=None) -> int:
     """Steps a fresh chain from ``N(0, σ²/λ)`` needs for the same target, under the same
     ``exp(−ληK/q)`` contraction (LSI constant ``2σ²/λ``, as in the deletion bound)."""
+    eps, eta = _pos("eps", eps), _pos("eta", eta)
     if (q is None) == (delta is None):
         raise ValueError("give exactly one of q or delta")
+    if delta is not None:
+        delta = check_float("delta", delta, low=0, high=1, low_open=True, high_open=True)
     if q is not None:
         return _steps_rdp(eps, q, fresh_chain_divergence(q, d=d, lam=lam, sigma=sigma, L=L),
                           lam, eta)

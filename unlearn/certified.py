@@ -29,6 +29,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from scipy import stats
 
+from sim.validate import check_float, check_float_array, check_int
+
 from . import accounting
 from .models import LogReg, blas_threads, check_xy
 
@@ -48,17 +50,21 @@ rdp_bounds = accounting.rdp_bounds
 steps_for = accounting.steps_for
 
 
-def _validate(lam, sigma, eta, steps, chains):
-    if not np.isfinite(lam) or lam <= 0:
-        raise ValueError(f"lam must be > 0, got {lam}")
-    if not np.isfinite(sigma) or sigma < 0:
-        raise ValueError(f"sigma must be >= 0, got {sigma}")
-    if not np.isfinite(eta) or eta <= 0:
-        raise ValueError(f"eta must be > 0, got {eta}")
-    if int(steps) != steps or steps < 0:
-        raise ValueError(f"steps must be a non-negative integer, got {steps}")
-    if int(chains) != chains or chains < 1:
-        raise ValueError(f"chains must be a positive integer, got {chains}")
+def _validate(lam, sigma, eta, steps, chains, steps_name="steps"):
+    """Checked (lam, sigma, eta, steps, chains) as Python numbers, each named on refusal."""
+    return (check_float("lam", lam, low=0, low_open=True),
+            check_float("sigma", sigma, low=0),
+            check_float("eta", eta, low=0, low_open=True),
+            check_int(steps_name, steps, low=0),
+            check_int("chains", chains, low=1))
+
+
+def _rng(seed):
+    """``numpy.random.default_rng(seed)``, with a refusal that names ``seed``."""
+    try:
+        return np.random.default_rng(seed)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"seed: {exc} (got {seed!r})") from None
 
 
 def _run(model: LogReg, X, y, theta, *, sigma, eta, steps, rng, trace_every=None):
@@ -110,17 +116,19 @@ def noisy_gd(X, y, *, lam: float, sigma: float, eta: float, steps: int, clip=Non
     >>> noisy_gd(X, y, lam=0.1, sigma=0.01, eta=1.0, steps=50, chains=5, seed=1).shape
     (5, 3)
     """
-    _validate(lam, sigma, eta, steps, chains)
-    X, y = check_xy(X, y)
+    lam, sigma, eta, steps, chains = _validate(lam, sigma, eta, steps, chains)
+    X, y = check_xy(X, y, n_classes=n_classes)
     C = max(int(y.max()) + 1, 2) if n_classes is None else int(n_classes)
     model = LogReg(lam=lam, clip=clip, n_classes=C)
     p = model.n_params(X.shape[1])
-    rng = np.random.default_rng(seed)
+    if trace_every is not None:
+        trace_every = check_int("trace_every", trace_every, low=1)
+    rng = _rng(seed)
     if theta0 is None:
         theta = rng.normal(0.0, sigma / math.sqrt(lam), size=(chains, p)) if sigma > 0 else (
             np.zeros((chains, p)))
     else:
-        t0 = np.asarray(theta0, dtype=np.float64)
+        t0 = check_float_array("theta0", theta0)
         if t0.shape not in ((p,), (chains, p)):
             raise ValueError(f"theta0 must have shape ({p},) or ({chains}, {p}), got {t0.shape}")
         theta = np.array(np.broadcast_to(t0, (chains, p)))
@@ -193,32 +201,32 @@ class DeletionService:
                  eps: float = 1.0, q: float = 2.0, delta: float | None = None,
                  steps: int | None = None, n_classes: int | None = None, seed=None,
                  stationarity_tol: float = 1e-3):
-        X, y = check_xy(X, y)
+        X, y = check_xy(X, y, n_classes=n_classes)
         C = max(int(y.max()) + 1, 2) if n_classes is None else int(n_classes)
-        if not np.isfinite(lam) or lam <= 0:
-            raise ValueError(f"lam must be > 0, got {lam}")
-        if not np.isfinite(sigma) or sigma <= 0:
+        lam = check_float("lam", lam, low=0, low_open=True)
+        if check_float("sigma", sigma, low=0) == 0:
             raise ValueError(f"sigma must be > 0 for a deletion guarantee, got {sigma}")
         self.model = LogReg(lam=lam, n_classes=C)
-        self.L = self.model.grad_bound if L is None else float(L)
-        if self.L <= 0:
-            raise ValueError(f"L must be > 0, got {L}")
+        self.L = (self.model.grad_bound if L is None
+                  else check_float("L", L, low=0, low_open=True))
         self.model.clip = self.L
-        self.eta = 1.0 / (self.model.beta + lam) if eta is None else float(eta)
-        _validate(lam, sigma, self.eta, learn_steps, chains)
-        if not eps > 0:
-            raise ValueError(f"eps must be > 0, got {eps}")
-        if q <= 1:
-            raise ValueError(f"q must be > 1, got {q}")
-        if delta is not None and not 0 < delta < 1:
-            raise ValueError(f"delta must lie in (0, 1), got {delta}")
-        if steps is not None and (int(steps) != steps or steps < 0):
-            raise ValueError(f"steps must be a non-negative integer, got {steps}")
+        self.eta = (1.0 / (self.model.beta + lam) if eta is None
+                    else check_float("eta", eta, low=0, low_open=True))
+        lam, sigma, self.eta, learn_steps, chains = _validate(
+            lam, sigma, self.eta, learn_steps, chains, steps_name="learn_steps")
+        eps = check_float("eps", eps, low=0, low_open=True)
+        q = check_float("q", q, low=1, low_open=True)
+        if delta is not None:
+            delta = check_float("delta", delta, low=0, high=1, low_open=True, high_open=True)
+        if steps is not None:
+            steps = check_int("steps", steps, low=0)
+        stationarity_tol = check_float("stationarity_tol", stationarity_tol, low=0,
+                                       low_open=True)
         self.X, self.y = X, y
         self.lam, self.sigma, self.chains = float(lam), float(sigma), int(chains)
         self.eps, self.q, self.delta, self.fixed_steps = float(eps), float(q), delta, steps
         self.learn_steps = int(learn_steps)
-        self.rng = np.random.default_rng(seed)
+        self.rng = _rng(seed)
         self.active = np.ones(X.shape[0], dtype=bool)
         self.history: list[DeletionRecord] = []
         self._prev: list[tuple[float, int, int]] = []  # (k, n_before, steps)
@@ -325,6 +333,10 @@ class DeletionService:
 # --------------------------------------------------------------------------- lower bounds
 def gaussian_renyi(mu1, s1, mu2, s2, q: float) -> float:
     """Rényi divergence ``D_q(N(mu1, s1²) ‖ N(mu2, s2²))`` (inf where undefined)."""
+    q = check_float("q", q, low=1, low_open=True)
+    mu1, mu2 = check_float("mu1", mu1), check_float("mu2", mu2)
+    s1 = check_float("s1", s1, low=0, low_open=True)
+    s2 = check_float("s2", s2, low=0, low_open=True)
     v = q * s2**2 + (1 - q) * s1**2
     if v <= 0:
         return math.inf
@@ -345,11 +357,17 @@ def empirical_epsilon(U, R, *, q: float = 2.0, delta: float = 1e-5, alpha: float
       (a statistically valid lower bound on the (ε, δ) the chains satisfy, up to the
       Bonferroni factor over thresholds, which is included).
     """
-    U = np.asarray(U, float)
-    R = np.asarray(R, float)
+    U = check_float_array("U", U)
+    R = check_float_array("R", R)
     if U.ndim != 2 or R.ndim != 2 or U.shape[1] != R.shape[1]:
         raise ValueError(f"U and R must be (m, p) with equal p, got {U.shape}, {R.shape}")
-    rng = np.random.default_rng(seed)
+    if min(len(U), len(R)) < 4:
+        raise ValueError(f"U and R need >= 4 samples each (half fixes the direction, half "
+                         f"is tested), got {len(U)} and {len(R)}")
+    q = check_float("q", q, low=1, low_open=True)
+    delta = check_float("delta", delta, low=0, high=1, high_open=True)
+    alpha = check_float("alpha", alpha, low=0, high=1, low_open=True, high_open=True)
+    rng = _rng(seed)
     U = U[rng.permutation(len(U))]
     R = R[rng.permutation(len(R))]
     hu, hr = len(U) // 2, len(R) // 2
@@ -396,6 +414,7 @@ def influential_forget_set(X, y, k: int, *, lam: float) -> np.ndarray:
     (random deletions are nearly invisible).
     """
     X, y = check_xy(X, y, n_classes=2)
+    k = check_int("k", k)
     if not 0 < k < X.shape[0]:
         raise ValueError(f"k must lie in [1, {X.shape[0]}), got {k}")
     m = LogReg(lam=lam)

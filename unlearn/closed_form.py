@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import linalg
 
+from sim.validate import check_float
+
 __all__ = [
     "RECEResult",
     "RECE_MODES",
@@ -84,14 +86,21 @@ def _as_keys(K, d_in: int, name: str, *, allow_none: bool = True) -> np.ndarray:
 
 
 def _positive(x, name: str, *, allow_zero: bool = False) -> float:
+    return check_float(name, x, low=0, low_open=not allow_zero)
+
+
+def _solve_pos(A: np.ndarray, B: np.ndarray, name: str, value: float) -> np.ndarray:
+    """``linalg.solve(A, B)`` for ``A = value·I + Gram``; a singular system (dependent
+    keys with a regulariser below rounding) is a refusal naming the regulariser."""
     try:
-        v = float(x)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a real number, got {x!r}") from None
-    if not np.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
-        bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be finite and {bound}, got {x!r}")
-    return v
+        return linalg.solve(A, B, assume_a="pos")
+    except linalg.LinAlgError:
+        scale = float(np.abs(np.diag(A)).max()) if A.size else 1.0
+        raise ValueError(
+            f"{name}={value!r} is too small for these keys: {name}·I + their Gram matrix is "
+            f"singular in float64 (the keys are linearly dependent); use {name} >= "
+            f"{1e-12 * max(scale, 1e-300):.1e} or drop the dependent keys"
+        ) from None
 
 
 def _guides(G, E: np.ndarray, d_in: int) -> np.ndarray:
@@ -187,11 +196,11 @@ def uce(
         # to rounding error even as lam -> 0) and the solve is only (k, k).
         Gram = K @ K.T
         Gram[np.diag_indices_from(Gram)] += lam
-        Z = linalg.solve(Gram, np.eye(K.shape[0])[:, : E.shape[0]], assume_a="pos")
+        Z = _solve_pos(Gram, np.eye(K.shape[0])[:, : E.shape[0]], "lam", lam)
         return W + np.sqrt(s_e) * (R @ (Z.T @ K))
     A = K.T @ K
     A[np.diag_indices_from(A)] += lam
-    X = linalg.solve(A, E.T, assume_a="pos")  # (d_in, k_e)
+    X = _solve_pos(A, E.T, "lam", lam)  # (d_in, k_e)
     return W + s_e * (R @ X.T)
 
 
@@ -272,11 +281,11 @@ def rece_embedding(W_edited, W_orig, keys, *, mode: str = "regzero", reg: float 
         if Ws.shape[0] <= d_in:
             Gram = Ws @ Ws.T
             Gram[np.diag_indices_from(Gram)] += reg
-            out = anchor + Ws.T @ linalg.solve(Gram, target - Ws @ anchor, assume_a="pos")
+            out = anchor + Ws.T @ _solve_pos(Gram, target - Ws @ anchor, "reg", reg)
         else:
             A = Ws.T @ Ws
             A[np.diag_indices_from(A)] += reg
-            out = linalg.solve(A, reg * anchor + Ws.T @ target, assume_a="pos")
+            out = _solve_pos(A, reg * anchor + Ws.T @ target, "reg", reg)
     out = out.T
     return out[0] if single else out
 

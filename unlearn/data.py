@@ -20,6 +20,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from sim.validate import check_int, check_probability
+
 __all__ = ["DATASETS", "forget_split", "load", "require_sklearn", "train_test_split"]
 
 DATASETS = ("digits", "breast_cancer", "wine")
@@ -120,8 +122,7 @@ def forget_split(
     rng = np.random.default_rng(seed)
     if isinstance(kind, str):
         if kind == "random":
-            if not 0.0 < float(frac) < 1.0:
-                raise ValueError(f"frac must lie in (0, 1), got {frac}")
+            frac = check_probability("frac", frac, low_open=True, high_open=True)
             m = int(round(frac * n))
             forget = np.sort(rng.choice(n, size=m, replace=False))
         elif kind == "class":
@@ -145,9 +146,12 @@ def forget_split(
 
 
 def train_test_split(n: int, test_frac: float = 0.2, seed=None):
-    """Random train/test index split (``test_frac`` in (0, 1))."""
-    if not 0.0 < test_frac < 1.0:
-        raise ValueError(f"test_frac must lie in (0, 1), got {test_frac}")
-    perm = np.random.default_rng(seed).permutation(n)
+    """Random train/test index split (``test_frac`` in (0, 1)); both parts non-empty."""
+    n = check_int("n", n, low=2)
+    test_frac = check_probability("test_frac", test_frac, low_open=True, high_open=True)
     m = int(round(test_frac * n))
+    if not 0 < m < n:
+        raise ValueError(f"test_frac: {test_frac} of n={n} records leaves an empty "
+                         f"{'test' if m == 0 else 'train'} set")
+    perm = np.random.default_rng(seed).permutation(n)
     return np.sort(perm[m:]), np.sort(perm[:m])

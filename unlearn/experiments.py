@@ -20,6 +20,8 @@ import time
 
 import numpy as np
 
+from sim.validate import check_bool, check_choice, check_float, check_int, check_probability
+
 from . import accounting
 from .certified import empirical_epsilon, influential_forget_set, noisy_gd
 from .data import forget_split, load, train_test_split
@@ -33,7 +35,8 @@ from .metrics import (
 )
 from .models import LogReg, blas_threads, retrain
 
-__all__ = ["audit", "deletion", "deletion_cost", "deletion_distance", "gslora", "worstcase"]
+__all__ = ["audit", "check_params", "deletion", "deletion_cost", "deletion_distance",
+           "gslora", "worstcase"]
 
 
 def _single_blas(fn):
@@ -47,6 +50,86 @@ def _single_blas(fn):
 
 def _get(params, name, default):
     return params[name] if name in params else default
+
+
+def _int(low, high=None):
+    return lambda name, v: check_int(name, v, low=low, high=high)
+
+
+def _pos(name, v):
+    return check_float(name, v, low=0, low_open=True)
+
+
+def _nonneg(name, v):
+    return check_float(name, v, low=0)
+
+
+def _frac(name, v):
+    return check_probability(name, v, low_open=True, high_open=True)
+
+
+def _order(name, v):
+    return check_float(name, v, low=1, low_open=True)
+
+
+def _one_of(*options):
+    return lambda name, v: check_choice(name, v, options)
+
+
+_DATASETS = _one_of("breast_cancer", "digits", "wine")
+#: Each experiment's parameters: name -> check (name, value) -> value.  A parameter that
+#: is absent takes the function's default; an unknown one is refused (a typo would
+#: otherwise silently run the default).
+_PARAMS = {
+    "deletion": {"dataset": _DATASETS, "k": _int(1), "select": _one_of("influential", "random"),
+                 "lam": _pos, "sigma": _pos, "chains": _int(4), "learn_steps": _int(0),
+                 "steps": _int(0), "delta": _frac, "q": _order},
+    "deletion_distance": {"dataset": _DATASETS, "k": _int(1), "lam": _pos, "sigma": _pos,
+                          "steps": _int(0), "chains": _int(1), "learn_steps": _int(0)},
+    "deletion_cost": {"k": _int(1), "n_records": _int(1), "eps": _pos,
+                      "delta": lambda n, v: check_probability(n, v, high_open=True),
+                      "q": _order, "lam": _pos, "sigma": _pos, "d": _int(1)},
+    "audit": {"frac": _frac, "ensemble": _int(3), "epochs": _int(1)},
+    "worstcase": {"selector": _one_of("random", "lowest", "bilevel"), "approx": _one_of("ft", "ga"),
+                  "frac": _frac, "ensemble": _int(2), "epochs": _int(1), "unlearn_lr": _pos,
+                  "ft_epochs": _int(0), "ft_lr": _pos, "ga_steps": _int(0), "ga_lr": _pos},
+    "gslora": {"n_tasks": _int(1, 4), "alpha": _nonneg, "beta": _nonneg, "bnd": _nonneg,
+               "rank": _int(1), "steps": _int(1), "proximal": check_bool, "epochs": _int(1)},
+}
+
+
+_REQUIRED = {"deletion_cost": ("k", "n_records", "eps")}
+
+
+def check_params(fn, params: dict) -> dict:
+    """Check an experiment's parameters up front; returns them (values normalised).
+
+    ``fn`` is one of this module's experiment functions (or its name).  Raises
+    ``ValueError``/``TypeError`` naming the parameter, so a caller (the command line) can
+    refuse bad input before a result file is touched.
+
+    >>> check_params(gslora, {"rank": 0})
+    Traceback (most recent call last):
+    ...
+    ValueError: rank must be an integer >= 1, got 0
+    >>> check_params("audit", {"frac": 0.1, "ensembel": 5})
+    Traceback (most recent call last):
+    ...
+    ValueError: params: unknown ['ensembel'] for audit (known: ensemble, epochs, frac)
+    """
+    name = fn if isinstance(fn, str) else getattr(fn, "__name__", repr(fn))
+    if name not in _PARAMS:
+        raise ValueError(f"fn must be one of {sorted(_PARAMS)}, got {name!r}")
+    if not isinstance(params, dict):
+        raise TypeError(f"params must be a dict, got {type(params).__name__}")
+    spec = _PARAMS[name]
+    unknown = sorted(set(params) - set(spec))
+    if unknown:
+        raise ValueError(f"params: unknown {unknown} for {name} (known: {', '.join(sorted(spec))})")
+    missing = [k for k in _REQUIRED.get(name, ()) if k not in params]
+    if missing:
+        raise ValueError(f"params: {name} needs {', '.join(missing)}")
+    return {k: spec[k](k, v) for k, v in params.items()}
 
 
 @functools.lru_cache(maxsize=4)
@@ -78,6 +161,7 @@ def deletion(params: dict, seed: int) -> dict:
     ``lam`` (1e-2), ``sigma`` (0.05), ``chains`` (400), ``learn_steps`` (2000), ``steps``
     (deletion steps K_U, 0), ``delta`` (1e-3), ``q`` (2.0).
     """
+    params = check_params("deletion", params)
     ds = _get(params, "dataset", "breast_cancer")
     k, sel = int(_get(params, "k", 20)), _get(params, "select", "influential")
     lam, sigma = float(_get(params, "lam", 1e-2)), float(_get(params, "sigma", 0.05))
@@ -103,6 +187,7 @@ def deletion(params: dict, seed: int) -> dict:
 def deletion_distance(params: dict, seed: int) -> dict:
     """Unlearned vs retrained chains sharing one noise stream: ``dist`` and ``bound`` after
     ``steps`` deletion steps (params as :func:`deletion`, plus ``chains`` default 8)."""
+    params = check_params("deletion_distance", params)
     ds = _get(params, "dataset", "breast_cancer")
     k, lam = int(_get(params, "k", 20)), float(_get(params, "lam", 1e-2))
     sigma, K = float(_get(params, "sigma", 0.05)), int(_get(params, "steps", 0))
@@ -126,6 +211,7 @@ def deletion_cost(params: dict, seed: int) -> dict:
     """Deletion steps vs a fresh chain's steps for the same target (bounds only; ``seed`` is
     unused).  params: ``k``, ``n_records``, ``eps``, ``delta`` (0 ⇒ Rényi target at ``q``), ``q``,
     ``lam`` (1e-2), ``sigma`` (0.05), ``d`` (30)."""
+    params = check_params("deletion_cost", params)
     k, n = int(params["k"]), int(params["n_records"])
     eps, delta = float(params["eps"]), float(_get(params, "delta", 0.0))
     lam, sigma = float(_get(params, "lam", 1e-2)), float(_get(params, "sigma", 0.05))
@@ -154,6 +240,7 @@ def audit(params: dict, seed: int) -> dict:
     UA/RA/TA, the KS test on per-example forget losses against an ensemble member, and the
     U-LiRA audit z / p of both models against a retrain ensemble of ``ensemble`` (5) seeds.
     """
+    params = check_params("audit", params)
     frac, m = float(_get(params, "frac", 0.1)), int(_get(params, "ensemble", 5))
     epochs = int(_get(params, "epochs", 20))
     X, y, tr, te = _digits_split()
@@ -228,6 +315,7 @@ def worstcase(params: dict, seed: int) -> dict:
     ``ref_spread`` (the ensemble's own), ``excess = gap − ref_spread``, ``gap_ratio =
     gap / ref_spread``, forget accuracies and selection time.
     """
+    params = check_params("worstcase", params)
     sel = _get(params, "selector", "bilevel")
     frac, m_ens = float(_get(params, "frac", 0.1)), int(_get(params, "ensemble", 3))
     epochs = int(_get(params, "epochs", 20))
@@ -275,6 +363,7 @@ def gslora(params: dict, seed: int) -> dict:
     ``proximal`` (False), ``epochs`` (20).  Metrics per task ``t``: ``forget_acc_t``,
     ``forget_acc_all_t``, ``retain_acc_t``, ``retain_drop_t``, ``h_mean_t``, ``zero_groups_t``.
     """
+    params = check_params("gslora", params)
     from .gslora import continual_forget
 
     X, y, tr, te = _digits_split()

@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim.validate import check_float, check_int
+
 from .metrics import h_mean
 from .models import MLP, LoRA, blas_threads, check_xy
 
@@ -83,14 +85,16 @@ def _continual_forget(mlp: MLP, tasks, X, y, X_test, y_test, *, rank: int = 8,
     X_test, y_test = check_xy(X_test, y_test)
     if X.shape[1] != mlp.sizes[0] or X_test.shape[1] != mlp.sizes[0]:
         raise ValueError(f"X and X_test must have {mlp.sizes[0]} features")
-    tasks = [tuple(int(c) for c in t) for t in tasks]
+    tasks = [tuple(check_int("tasks", c) for c in t) for t in tasks]
     if not tasks or any(not t for t in tasks):
         raise ValueError("tasks must be a non-empty sequence of non-empty class collections")
-    for name, v in [("alpha", alpha), ("beta", beta), ("bnd", bnd)]:
-        if v < 0:
-            raise ValueError(f"{name} must be >= 0, got {v}")
-    if not lr > 0 or steps < 1 or batch < 1:
-        raise ValueError("lr must be > 0 and steps, batch >= 1")
+    alpha, beta = check_float("alpha", alpha, low=0), check_float("beta", beta, low=0)
+    bnd = check_float("bnd", bnd, low=0)
+    lr = check_float("lr", lr, low=0, low_open=True)
+    steps, batch = check_int("steps", steps, low=1), check_int("batch", batch, low=1)
+    rank = check_int("rank", rank, low=1)
+    if not isinstance(proximal, (bool, np.bool_)):
+        raise TypeError(f"proximal must be True or False, got {proximal!r}")
     all_classes = np.unique(y)
     if any(c not in all_classes for t in tasks for c in t):
         raise ValueError(f"tasks name classes not present in y: {tasks}")

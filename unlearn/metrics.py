@@ -24,6 +24,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import special, stats
 
+from sim.validate import check_float_array, check_int
+
 __all__ = [
     "forget_quality_ks",
     "h_mean",
@@ -39,7 +41,7 @@ __all__ = [
 
 
 def _1d(a, name):
-    a = np.asarray(a, dtype=np.float64)
+    a = check_float_array(name, a)  # NaN/inf refused: they would sort anywhere
     if a.ndim != 1 or a.size == 0:
         raise ValueError(f"{name} must be a non-empty 1-D array, got shape {a.shape}")
     return a
@@ -138,11 +140,11 @@ def ulira_audit(target, ref_out, ref_in=None, *, n_forget: int | None = None) ->
     examples whose Gaussian likelihood ratio favours "trained on".
     """
     target = _1d(target, "target")
-    ref_out = np.asarray(ref_out, dtype=np.float64)
+    ref_out = check_float_array("ref_out", ref_out)
     if ref_out.ndim != 2 or ref_out.shape[1] != target.size or ref_out.shape[0] < 3:
         raise ValueError(f"ref_out must be (m >= 3, {target.size}), got {ref_out.shape}")
     m = ref_out.shape[0]
-    nf = target.size if n_forget is None else int(n_forget)
+    nf = target.size if n_forget is None else check_int("n_forget", n_forget)
     if not 0 < nf <= target.size or (n_forget is not None and nf == target.size):
         raise ValueError(f"n_forget must lie in [1, {target.size}), got {n_forget}")
 
@@ -161,7 +163,7 @@ def ulira_audit(target, ref_out, ref_in=None, *, n_forget: int | None = None) ->
     out = {"t": t[:nf], "mean_t": float(stat(t)), "z": float(z), "p_value": p,
            "loo_mean_t": loo}
     if ref_in is not None:
-        ref_in = np.asarray(ref_in, dtype=np.float64)
+        ref_in = check_float_array("ref_in", ref_in)
         if ref_in.ndim != 2 or ref_in.shape[1] != target.size or ref_in.shape[0] < 2:
             raise ValueError(f"ref_in must be (m >= 2, {target.size}), got {ref_in.shape}")
 
@@ -181,8 +183,8 @@ def retrain_gap(probs, ref_probs) -> dict:
     to the ensemble mean; ``ref_spread`` the same for each member against the others (the
     distance an exact retrain would show); ``excess = gap − ref_spread``.
     """
-    probs = np.asarray(probs, float)
-    ref = np.asarray(ref_probs, float)
+    probs = check_float_array("probs", probs)
+    ref = check_float_array("ref_probs", ref_probs)
     if ref.ndim != 3 or ref.shape[1:] != probs.shape or ref.shape[0] < 2:
         raise ValueError(f"ref_probs must be (m >= 2, {probs.shape}), got {ref.shape}")
     gap = 0.5 * np.abs(probs - ref.mean(0)).sum(-1).mean()
@@ -193,8 +195,9 @@ def retrain_gap(probs, ref_probs) -> dict:
 
 def param_distance(theta, ref_thetas) -> dict:
     """L2 distance of parameters to the ensemble mean, and the members' own (LOO) distance."""
-    theta = np.asarray(theta, float).ravel()
-    ref = np.asarray(ref_thetas, float).reshape(len(ref_thetas), -1)
+    theta = check_float_array("theta", theta).ravel()
+    ref = check_float_array("ref_thetas", ref_thetas)
+    ref = ref.reshape(len(ref), -1)
     if ref.shape[1] != theta.size or ref.shape[0] < 2:
         raise ValueError("ref_thetas must be (m >= 2, p) matching theta")
     d = float(np.linalg.norm(theta - ref.mean(0)))

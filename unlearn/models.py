@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import optimize, special
 
+from sim.validate import check_float, check_float_array, check_int
+
 __all__ = ["MLP", "LoRA", "LogReg", "blas_threads", "check_xy", "retrain"]
 
 
@@ -45,8 +47,12 @@ def blas_threads(n: int | None = 1):
 
 
 def check_xy(X, y, *, n_classes: int | None = None):
-    """Validate a design matrix and integer labels; return float64 X, int64 y."""
-    X = np.asarray(X, dtype=np.float64)
+    """Validate a design matrix and integer labels; return float64 X, int64 y.
+
+    ``X`` must be finite (a NaN or inf would silently turn every parameter into NaN);
+    labels must be integers in ``[0, n_classes)``.
+    """
+    X = check_float_array("X", X, ndim=None)
     y = np.asarray(y)
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D (n, d), got shape {X.shape}")
@@ -55,11 +61,15 @@ def check_xy(X, y, *, n_classes: int | None = None):
     if X.shape[0] == 0:
         raise ValueError("X must have at least one row")
     if y.size and not np.issubdtype(y.dtype, np.integer):
-        if not np.all(np.mod(y, 1) == 0):
+        if y.dtype == bool or not np.issubdtype(y.dtype, np.floating) or not np.all(
+                np.mod(y, 1) == 0):
             raise TypeError("y must contain integer class labels")
+    if n_classes is not None:
+        n_classes = check_int("n_classes", n_classes, low=2)
     y = y.astype(np.int64)
     if y.min() < 0 or (n_classes is not None and y.max() >= n_classes):
-        raise ValueError(f"y labels must lie in [0, {n_classes})")
+        raise ValueError(f"y labels must lie in [0, {n_classes}), got labels in "
+                         f"[{int(y.min())}, {int(y.max())}]")
     return X, y
 
 
@@ -78,13 +88,10 @@ class LogReg:
     n_classes: int = 2
 
     def __post_init__(self):
-        if not np.isfinite(self.lam) or self.lam <= 0:
-            raise ValueError(f"lam must be > 0, got {self.lam}")
-        if self.clip is not None and not self.clip > 0:
-            raise ValueError(f"clip must be > 0 or None, got {self.clip}")
-        if int(self.n_classes) < 2:
-            raise ValueError(f"n_classes must be >= 2, got {self.n_classes}")
-        self.n_classes = int(self.n_classes)
+        self.lam = check_float("lam", self.lam, low=0, low_open=True)
+        if self.clip is not None:
+            self.clip = check_float("clip", self.clip, low=0, low_open=True)
+        self.n_classes = check_int("n_classes", self.n_classes, low=2)
 
     # ---- constants -------------------------------------------------------------
     @property
@@ -213,8 +220,8 @@ class LoRA:
 
     @classmethod
     def init(cls, mlp: MLP, layers=None, rank: int = 8, seed=None, scale: float = 1.0) -> LoRA:
-        if rank < 1:
-            raise ValueError(f"rank must be >= 1, got {rank}")
+        rank = check_int("rank", rank, low=1)
+        scale = check_float("scale", scale)
         n_layers = len(mlp.weights)
         layers = tuple(range(n_layers - 1)) if layers is None else tuple(int(i) for i in layers)
         if not layers or any(not 0 <= i < n_layers for i in layers):
@@ -333,6 +340,9 @@ class MLP:
               seed=None) -> MLP:
         """Minibatch Adam on cross-entropy + ``wd/2·||W||²`` in place; returns self."""
         X, y = check_xy(X, y, n_classes=self.sizes[-1])
+        epochs = check_int("epochs", epochs, low=0)
+        batch = check_int("batch", batch, low=1)
+        lr = check_float("lr", lr, low=0, low_open=True)
         with blas_threads(1):
             return self._train(X, y, epochs, batch, lr, seed)
 

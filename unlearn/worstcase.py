@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.validate import check_float, check_float_array, check_int
+
 from .models import MLP, LogReg, blas_threads, check_xy
 
 __all__ = ["lowest_loss_set", "project_capped_simplex", "select_forget_set"]
@@ -28,11 +30,12 @@ __all__ = ["lowest_loss_set", "project_capped_simplex", "select_forget_set"]
 
 def project_capped_simplex(v, m: float, *, tol: float = 1e-10, max_iter: int = 200):
     """Euclidean projection onto ``{w : 0 <= w <= 1, Σw = m}`` (bisection on the shift μ)."""
-    v = np.asarray(v, dtype=np.float64)
+    v = check_float_array("v", v)
     if v.ndim != 1:
         raise ValueError(f"v must be 1-D, got shape {v.shape}")
-    if not 0 <= m <= v.size:
-        raise ValueError(f"m must lie in [0, {v.size}], got {m}")
+    m = check_float("m", m, low=0, high=v.size)
+    tol = check_float("tol", tol, low=0, low_open=True)
+    max_iter = check_int("max_iter", max_iter, low=1)
     lo, hi = v.min() - 1.0, v.max()
     for _ in range(max_iter):
         mu = 0.5 * (lo + hi)
@@ -129,15 +132,17 @@ def select_forget_set(model, X, y, m: int, *, theta=None, lower: str = "ft",
     """
     X, y = check_xy(X, y)
     N = X.shape[0]
-    if int(m) != m or not 1 <= m < N:
+    m = check_int("m", m)
+    if not 1 <= m < N:
         raise ValueError(f"m must be an integer in [1, {N}), got {m}")
     if lower not in ("ft", "retrain"):
         raise ValueError(f"lower must be 'ft' or 'retrain', got {lower!r}")
-    for name, v in [("w_lr", w_lr), ("unlearn_lr", unlearn_lr)]:
-        if not v > 0:
-            raise ValueError(f"{name} must be > 0, got {v}")
-    if gamma < 0:
-        raise ValueError(f"gamma must be >= 0, got {gamma}")
+    w_lr = check_float("w_lr", w_lr, low=0, low_open=True)
+    unlearn_lr = check_float("unlearn_lr", unlearn_lr, low=0, low_open=True)
+    gamma = check_float("gamma", gamma, low=0)
+    epochs = check_int("epochs", epochs, low=0)
+    unlearn_steps = check_int("unlearn_steps", unlearn_steps, low=0)
+    feq_to_bi = check_int("feq_to_bi", feq_to_bi, low=0)
     ad = _adapter(model, theta)
     rng = np.random.default_rng(seed)
     w = project_capped_simplex(np.full(N, m / N) + 1e-6 * rng.standard_normal(N), m)
@@ -172,7 +177,8 @@ def _select(ad, X, y, w, m, lower, w_lr, epochs, unlearn_steps, unlearn_lr, gamm
 
 def lowest_loss_set(losses, m: int) -> np.ndarray:
     """The trivial baseline: the ``m`` records of lowest loss under the original model."""
-    losses = np.asarray(losses, float)
-    if int(m) != m or not 1 <= m < losses.size:
+    losses = check_float_array("losses", losses)
+    m = check_int("m", m)
+    if not 1 <= m < losses.size:
         raise ValueError(f"m must be an integer in [1, {losses.size}), got {m}")
     return np.sort(np.argsort(losses, kind="stable")[:m])

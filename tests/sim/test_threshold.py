@@ -67,12 +67,10 @@ def test_plot_and_collapse_write_png_and_svg(tmp_path):
         sim.plot(stats, x="p", group="n", out=tmp_path / "a.jpg")
 
 
-def test_plot_orders_groups_numerically_and_matches_theory_colours():
+def test_plot_orders_groups_numerically():
     stats = sim.collect([("repetition", {"n": n, "p": p}) for n in (11, 3, 5) for p in (0.2, 0.3)],
                         max_shots=500, seed=0, workers=1)
-    fig = sim.plot(stats, x="p", group="n", theory=lambda m: 0.1 * m["n"])
+    fig = sim.plot(stats, x="p", group="n")
     handles, labels = fig.axes[0].get_legend_handles_labels()
-    assert labels == ["n=3", "n=5", "n=11", "n=3 (theory)", "n=5 (theory)", "n=11 (theory)"]
-    colour = dict(zip(labels, (h.get_color() for h in handles)))
-    for n in (3, 5, 11):
-        assert colour[f"n={n}"] == colour[f"n={n} (theory)"]
+    assert labels == ["n=3", "n=5", "n=11"]
+    assert [h.get_color() for h in handles] == ["C0", "C1", "C2"]
