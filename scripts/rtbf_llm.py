@@ -7,7 +7,7 @@ Parts (each a tidy CSV through ``sim.run_grid``, so an interrupted run resumes):
 
 * ``table``    — every method at its defaults on forget10, full audit
                  → ``table.csv``, ``table.md``;
-* ``tradeoff`` — gradient ascent, NPO and RMU over a strength sweep (steps), forget quality
+* ``tradeoff`` — gradient ascent, NPO and RMU over a strength sweep (learning rate), forget quality
                  and utility → ``tradeoff.csv``, ``tradeoff.png`` (with the table's points);
 * ``dp``       — DP-SGD from the start at several ε → ``dp.csv`` (MIA AUC, utility vs ε).
 
@@ -23,8 +23,9 @@ import sys
 from pathlib import Path
 
 METHODS = ["none", "retrain", "gradient-ascent", "npo", "rmu", "edit", "guardrail", "dp"]
-SWEEP = {"gradient-ascent": [5, 10, 20, 40, 80], "npo": [5, 10, 20, 40, 80],
-         "rmu": [5, 10, 20, 40, 80]}
+#: Strength sweeps: the learning rate at the default 40 steps.
+SWEEP = {"gradient-ascent": [5e-5, 1e-4, 2e-4, 4e-4, 8e-4], "npo": [5e-5, 1e-4, 2e-4, 4e-4, 8e-4],
+         "rmu": [2.5e-4, 5e-4, 1e-3, 2e-3, 4e-3]}
 COLUMNS = [("forget_quality", "forget quality"), ("utility", "utility"),
            ("extraction", "extraction (any attack)"), ("extraction_direct", "direct"),
            ("extraction_paraphrase", "paraphrase"),
@@ -74,7 +75,7 @@ def matched(rows, a="gradient-ascent", b="npo", metric="utility"):
     val = {}
     for r in rows:
         p = r["params"]
-        val[(p["method"], p["steps"], r["seed"], r["metric"])] = r["value"]
+        val[(p["method"], p["lr"], r["seed"], r["metric"])] = r["value"]
     seeds = sorted({k[2] for k in val})
     lines = []
     for k in SWEEP[a]:
@@ -98,12 +99,12 @@ def matched(rows, a="gradient-ascent", b="npo", metric="utility"):
         if len(diffs) >= 2:
             d = np.array(diffs)
             half = stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
-            lines.append(f"{a} steps {k}: median forget quality {np.median(fqs):.2g}; "
+            lines.append(f"{a} lr {k:g}: median forget quality {np.median(fqs):.2g}; "
                          f"{b} − {a} {metric} at equal forget quality = {d.mean():+.3f} "
                          f"[{d.mean() - half:+.3f}, {d.mean() + half:+.3f}] "
                          f"({len(d)} seeds in range)")
         else:
-            lines.append(f"{a} steps {k}: {b}'s curve does not reach this forget quality "
+            lines.append(f"{a} lr {k:g}: {b}'s curve does not reach this forget quality "
                          f"on enough seeds ({len(diffs)})")
     return lines
 
@@ -117,20 +118,21 @@ def figure(trade, tab, path: Path):
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
 
     def pt(rows, metric):
-        return {s.get("steps", 0): s for s in rows if s["metric"] == metric}
+        return {s.get("lr", 0): s for s in rows if s["metric"] == metric}
 
     for m in SWEEP:
         rows = [s for s in trade if s["method"] == m]
         fq, ut = pt(rows, "forget_quality"), pt(rows, "utility")
-        steps = sorted(set(fq) & set(ut))
-        if not steps:
+        lrs = sorted(set(fq) & set(ut))
+        if not lrs:
             continue
-        x = [max(fq[k]["mean"], 1e-30) for k in steps]
-        y = [ut[k]["mean"] for k in steps]
+        x = [max(fq[k]["mean"], 1e-30) for k in lrs]
+        y = [ut[k]["mean"] for k in lrs]
         yerr = [[ut[k]["mean"] - ut[k]["ci_low"] if math.isfinite(ut[k]["ci_low"]) else 0
-                 for k in steps], [ut[k]["ci_high"] - ut[k]["mean"]
-                                   if math.isfinite(ut[k]["ci_high"]) else 0 for k in steps]]
-        ax.errorbar(x, y, yerr=yerr, marker="o", capsize=2, label=f"{m} (steps {steps})")
+                 for k in lrs], [ut[k]["ci_high"] - ut[k]["mean"]
+                                 if math.isfinite(ut[k]["ci_high"]) else 0 for k in lrs]]
+        ax.errorbar(x, y, yerr=yerr, marker="o", capsize=2,
+                    label=f"{m} (lr {lrs[0]:g}…{lrs[-1]:g})")
     for m in ("none", "retrain", "edit", "guardrail", "dp"):
         f = [s for s in tab if s["method"] == m and s["metric"] == "forget_quality"]
         u = [s for s in tab if s["method"] == m and s["metric"] == "utility"]
@@ -174,15 +176,15 @@ def main(argv=None) -> int:
         tab = sim.run_grid(rtbf, grid, seeds=seeds, out=out / "table.csv")
         print(table(tab, out))
     if "tradeoff" in parts:
-        grid = [{"method": m, "split": args.split, "steps": k, "relearn": False}
+        grid = [{"method": m, "split": args.split, "lr": k, "light": True}
                 for m, ks in SWEEP.items() for k in ks]
         trade = sim.run_grid(rtbf, grid, seeds=seeds, out=out / "tradeoff.csv")
         for m in SWEEP:
             for k in SWEEP[m]:
-                f = [s for s in trade if s["method"] == m and s.get("steps") == k]
+                f = [s for s in trade if s["method"] == m and s.get("lr") == k]
                 d = {s["metric"]: s for s in f}
                 if d:
-                    print(f"{m:16s} steps {k:4d}: forget quality {_fmt(d['forget_quality'])}, "
+                    print(f"{m:16s} lr {k:7.2g}: forget quality {_fmt(d['forget_quality'])}, "
                           f"utility {_fmt(d['utility'])}")
         lines = matched(sim.read_grid(out / "tradeoff.csv"))
         print("\n".join(lines))

@@ -33,7 +33,8 @@ def _shipped(name):
 def rtbf(params: dict, seed: int) -> dict:
     """``params``: ``method`` (a forget method, or ``"none"`` for the original model),
     ``split`` and method options (``steps``, ``epsilon``, ...);
-    ``relearn`` (default true) runs the relearning attack."""
+    ``relearn`` (default true) runs the relearning attack; ``light`` keeps only forget
+    quality and utility."""
     from .auditing import audit
     from .methods import forget
 
@@ -41,6 +42,7 @@ def rtbf(params: dict, seed: int) -> dict:
     method = params.pop("method")
     split = params.pop("split", "forget10")
     relearn = bool(params.pop("relearn", True))
+    light = bool(params.pop("light", False))
     fs = forget_split(split)
     model = _shipped("original")
     ref = _shipped(f"retain-{split}")
@@ -50,7 +52,10 @@ def rtbf(params: dict, seed: int) -> dict:
     else:
         extra = {"retain_model": ref} if method == "retrain" else {}
         out = forget(model, fs, method=method, seed=seed, **extra, **params)
-    res = audit(out, fs, retain_model=ref, seed=seed, relearn=relearn)
+    if light:  # forget quality and utility only
+        res = audit(out, fs, retain_model=ref, seed=seed, attacks=(), relearn=False, mia=False)
+    else:
+        res = audit(out, fs, retain_model=ref, seed=seed, relearn=relearn)
     if method == "retrain":
         from .weights import manifest
 

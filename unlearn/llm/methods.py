@@ -48,13 +48,16 @@ __all__ = ["METHODS", "check_forget_request", "forget", "pretrained", "retain_mo
 
 METHODS = ("retrain", "gradient-ascent", "npo", "rmu", "edit", "guardrail", "dp")
 
-#: Default options per method (override as keyword arguments of :func:`forget`).
+#: Default options per method (override as keyword arguments of :func:`forget`).  Fixed
+#: before measuring: fine-tuning methods take 40 steps at a tenth of the training rate
+#: (RMU, which moves activations rather than outputs, at half of it), RMU's target has the
+#: mean activation norm; ``scripts/rtbf_llm.py`` sweeps the rate to trace each trade-off.
 DEFAULTS = {
     "retrain": {},
-    "gradient-ascent": {"steps": 40, "lr": 5e-4, "batch_size": 16, "retain_weight": 1.0},
-    "npo": {"steps": 40, "lr": 5e-4, "batch_size": 16, "retain_weight": 1.0, "beta": 0.1},
-    "rmu": {"steps": 40, "lr": 5e-4, "batch_size": 16, "retain_weight": 20.0,
-            "layer": 2, "coeff": 4.0},
+    "gradient-ascent": {"steps": 40, "lr": 2e-4, "batch_size": 16, "retain_weight": 1.0},
+    "npo": {"steps": 40, "lr": 2e-4, "batch_size": 16, "retain_weight": 1.0, "beta": 0.1},
+    "rmu": {"steps": 40, "lr": 1e-3, "batch_size": 16, "retain_weight": 5.0,
+            "layer": 2, "coeff": 1.0},
     "edit": {"layer": 1, "steps": 60, "lr": 0.05, "weight_decay": 1e-3, "cov_docs": 2000,
              "cov_reg": 1e-2},
     "guardrail": {"threshold": None, "false_refusal": 0.05},
@@ -272,7 +275,7 @@ def _hidden(model: LM, pairs, layer: int):
 
 def _finetune_forget(model: LM, ps, *, method: str, seed: int, steps: int, lr: float,
                      batch_size: int, retain_weight: float, beta: float = 0.1,
-                     layer: int = 2, coeff: float = 4.0) -> LM:
+                     layer: int = 2, coeff: float = 1.0) -> LM:
     torch = _torch.torch()
     for name, v in (("steps", steps), ("batch_size", batch_size)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
