@@ -9,7 +9,7 @@ DEV_STAMP := $(VENV)/.stamp-dev
 OUT := out
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test lint wheel-check bench clean
+.PHONY: run test lint imports wheel-check bench mutation clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ run: $(RUN_STAMP)
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 
+# The layering contracts in pyproject.toml ([tool.importlinter]).
+imports: $(DEV_STAMP)
+	$(BIN)/lint-imports
+
 # Guard the flat layout: build the wheel, install it without dependencies into a
 # temporary target, import the four packages and run the CLI from a temporary directory.
 wheel-check: $(DEV_STAMP)
@@ -63,7 +67,7 @@ wheel-check: $(DEV_STAMP)
 	rm -rf $$tmp
 
 # Two xdist workers on two cores: one BLAS thread each (threaded BLAS thrashes here).
-test: $(DEV_STAMP) lint wheel-check
+test: $(DEV_STAMP) lint imports wheel-check
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 \
 	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile --durations=15 \
 	    --doctest-modules sim fbqc hebbian unlearn tests
@@ -77,5 +81,13 @@ bench: $(DEV_STAMP)
 	$(BIN)/python bench/unlearn.py
 	$(BIN)/python bench/unlearn_erase.py
 
+# Mutation testing of the declared parameters, validators and run functions
+# ([tool.mutmut] in pyproject.toml); not part of `make test`.  Kill rate: TESTING.md.
+mutation: $(DEV_STAMP)
+	rm -rf mutants
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+	$(BIN)/mutmut run --max-children $(PYTEST_WORKERS) > /dev/null || true
+	$(BIN)/python scripts/mutation_report.py
+
 clean:
-	rm -rf $(OUT) dist build .pytest_cache .ruff_cache
+	rm -rf $(OUT) dist build .pytest_cache .ruff_cache mutants

@@ -4,7 +4,7 @@ Direct = the core noise model's per-edge erasure masks on both syndrome graphs
 (:meth:`fbqc.noise.HardwareAgnostic.sample`); stim = ``compile_detector_sampler`` on
 :func:`fbqc.stim_circuits.stim_circuit` (bit-packed detectors and heralds).  Also the
 end-to-end simulation: direct ``simulate(decoder="erasure-ml")`` vs
-``simulate_stim(decoder="erasure-ml")`` (stim sampling + herald-aware union-find).
+``simulate(decoder="erasure-ml", backend="stim")`` (stim sampling + herald-aware union-find).
 Prints a markdown table; ratios are stim / direct, measured in the same run.
 
     python bench/fbqc_stim.py --L 8 12 --shots 2000
@@ -49,8 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     model = HardwareAgnostic(a.p_erasure, 0.0)
     # warm the Numba kernels
-    simulate("6ring", 3, model, decoder="erasure-ml", shots=8, seed=0)
-    StimSimulator("6ring", 3, model, decoder="erasure-ml").run(8, np.random.default_rng(0))
+    simulate("6ring", model, L=3, decoder="erasure-ml", shots=8, seed=0)
+    StimSimulator("6ring", model, L=3, decoder="erasure-ml").run(8, np.random.default_rng(0))
     print(f"p_erasure = {a.p_erasure}, {a.shots} shots, best of {a.repeat}\n")
     print("| L | qubits | direct sample (µs/shot) | stim sample (µs/shot) | ratio stim/direct "
           "| direct simulate (µs/shot) | stim simulate (µs/shot) | ratio |")
@@ -68,8 +68,8 @@ def main(argv: list[str] | None = None) -> int:
         t_d = _best(direct_sample, a.repeat) / S
         t_s = _best(lambda sampler=sampler, S=S: sampler.sample(S, bit_packed=True),
                     a.repeat) / S
-        sim_ = StimSimulator(net, L, model, decoder="erasure-ml")
-        t_dd = _best(lambda net=net, L=L, S=S: simulate(net, L, model, decoder="erasure-ml",
+        sim_ = StimSimulator(net, model, L=L, decoder="erasure-ml")
+        t_dd = _best(lambda net=net, L=L, S=S: simulate(net, model, L=L, decoder="erasure-ml",
                                                         shots=S, seed=2), a.repeat) / S
         t_ss = _best(lambda sim_=sim_, S=S: sim_.run(S, np.random.default_rng(3)),
                      a.repeat) / S

@@ -1,10 +1,12 @@
 """fbqc: fusion-based quantum computation — fusion networks, noise, decoders, thresholds.
 
 >>> import fbqc
->>> r = fbqc.simulate("6ring", 4, fbqc.HardwareAgnostic(0.02, 0.0), shots=100, seed=0)
+>>> r = fbqc.simulate("6ring", fbqc.HardwareAgnostic(0.02, 0.0), L=4, shots=100, seed=0)
 >>> r.errors
 0
 """
+
+from sim import __version__
 
 from .decoders import (
     DECODERS,
@@ -18,11 +20,13 @@ from .herald_decoders import ErasureDecoder, add_heralded_erasure, herald_graph
 from .network import KINDS, MEMBRANE_NAMES, FusionNetwork, SyndromeGraph
 from .noise import HardwareAgnostic
 from .optics import LinearOptics, basis_pattern
+from .params import FusionParams, OpticsParams
 from .simulate import SimulationResult, simulate
-from .stim_backend import StimSimulator, simulate_stim
+from .stim_backend import StimSimulator
 from .stim_circuits import stim_circuit
 
 __all__ = [
+    "__version__",
     "DECODERS",
     "ErasureDecoder",
     "LinearOptics",
@@ -30,11 +34,12 @@ __all__ = [
     "add_heralded_erasure",
     "basis_pattern",
     "herald_graph",
-    "simulate_stim",
     "stim_circuit",
     "KINDS",
     "MEMBRANE_NAMES",
     "FusionNetwork",
+    "FusionParams",
+    "OpticsParams",
     "HardwareAgnostic",
     "MatchingDecoder",
     "SimulationResult",

@@ -1,11 +1,21 @@
-"""``erasurelab fbqc …``: fusion-network sweeps.
+"""Fusion-based quantum computation: threshold sweeps, linear optics, stim circuits.
 
-Subcommands are looked up in :data:`SUBCOMMANDS` (name → ``"module:function"``), so
-another module adds one by adding an entry; each target is ``main(argv) -> int``.
+Verbs of ``erasurelab fbqc`` (registered through the ``erasurelab.commands`` entry
+point; ``sweep`` and ``optics`` are generated from the declared parameters of
+:mod:`fbqc.params`, so every parameter is a flag taking a list):
+
+``sweep``
+    hardware-agnostic noise (erasure, Pauli) into sinter CSV (sampler ``fbqc``).
+``optics``
+    linear-optics noise (loss, fusion failure, basis, encoding) into sinter CSV
+    (sampler ``fbqc-optics``), optionally fitting thresholds (``--threshold``).
+``stim circuit`` / ``stim simulate``
+    write a network's stim circuit (and a diagram), or sample and decode it.
 
 Examples
 --------
->>> main(["sweep", "--network", "6ring", "--L", "3", "--p-erasure", "0.05",
+>>> from sim.cli import main
+>>> main(["fbqc", "sweep", "--network", "6ring", "--L", "3", "--p-erasure", "0.05",
 ...       "--max-shots", "64", "--out", "/nonexistent/dir/x.csv", "--decoder", "nope"])
 2
 """
@@ -13,109 +23,125 @@ Examples
 from __future__ import annotations
 
 import argparse
-import importlib
-import sys
-from collections.abc import Sequence
+from collections.abc import Callable
 
-__all__ = ["SUBCOMMANDS", "main", "sweep_main"]
+from sim.cli import Parser, sweep_command
 
-SUBCOMMANDS = {
-    "sweep": "fbqc.cli:sweep_main",
-    "optics": "fbqc.optics_cli:main",
-    "stim": "fbqc.stim_cli:main",
-}
-#: One-line help of each subcommand (``erasurelab fbqc --help``).
-DESCRIPTIONS = {
-    "sweep": "hardware-agnostic noise (erasure, Pauli) on a fusion network into sinter CSV",
-    "optics": "linear-optics noise (loss, fusion failure, basis, encoding) into sinter CSV",
-    "stim": "the network as a stim circuit: write it, draw it, or sample it",
-}
+__all__ = ["register"]
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):
-        raise ValueError(f"{self.prog}: error: {message}")
+def register(parser: argparse.ArgumentParser) -> None:
+    """Add the verbs of ``erasurelab fbqc`` to ``parser``."""
+    from .params import FusionParams, OpticsParams
+
+    sub = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=Parser)
+    sweep_command(sub, "sweep", FusionParams,
+                  help="hardware-agnostic noise (erasure, Pauli) on a fusion network into "
+                       "sinter CSV",
+                  description="Sweep a fusion network under hardware-agnostic noise into "
+                              "sinter CSV (sampler fbqc; errors = primal x-membrane "
+                              "failures unless --errors any-x).")
+    sweep_command(sub, "optics", OpticsParams,
+                  help="linear-optics noise (loss, fusion failure, basis, encoding) into "
+                       "sinter CSV",
+                  description="Sweep the linear-optics model (photon loss, fusion failure "
+                              "and its basis, (2,2)-Shor encoding) into sinter CSV (sampler "
+                              "fbqc-optics; errors = primal or dual x-membrane failure "
+                              "unless --errors primal-x).",
+                  extra=_threshold_flag, report=_report_thresholds)
+    stim = sub.add_parser("stim", help="the network as a stim circuit: write it, draw it, "
+                          "or sample it")
+    verbs = stim.add_subparsers(dest="stim_verb", metavar="VERB", parser_class=Parser,
+                                required=True)
+    for name in ("circuit", "simulate"):
+        q = verbs.add_parser(name, help="write the circuit (.stim) and a diagram"
+                             if name == "circuit" else "sample the circuit and decode it")
+        q.add_argument("--network", default="6ring", help="6ring or 4star (default 6ring)")
+        q.add_argument("--L", type=int, required=True, help="periodic lattice size (>= 3)")
+        q.add_argument("--p-erasure", type=float, default=0.0,
+                       help="erasure probability of every fusion outcome (default 0)")
+        q.add_argument("--p-pauli", type=float, default=0.0,
+                       help="flip probability of every fusion outcome (default 0)")
+        q.add_argument("--p-state", type=float, default=0.0,
+                       help="DEPOLARIZE1 on every resource-state qubit (default 0)")
+        q.add_argument("--seed", type=int, default=None, help="seed (default: fresh entropy)")
+        if name == "circuit":
+            q.add_argument("--out", default=None, help=".stim file (default: stdout)")
+            q.add_argument("--diagram", default=None,
+                           help=".svg (detector slice at the fusion tick) or .html (3-D)")
+            q.set_defaults(handler=_stim_circuit)
+        else:
+            q.add_argument("--decoder", default="uf",
+                           help="uf, mwpm, erasure-ml, erasure-uf, erasure-mwpm, "
+                                "mwpm-correlated (default uf)")
+            q.add_argument("--shots", type=int, required=True, help="shots to sample")
+            q.set_defaults(handler=_stim_simulate)
 
 
-def _sweep_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="erasurelab fbqc sweep",
-                description="Sweep a fusion network under hardware-agnostic noise into "
-                            "sinter CSV (errors = primal x-membrane failures).")
-    p.add_argument("--network", required=True, nargs="+", help="6ring and/or 4star")
-    p.add_argument("--L", required=True, nargs="+", help="sizes (or START:STOP:COUNT)")
-    p.add_argument("--p-erasure", default="0", help="values: 0.1,0.12 or 0.10:0.14:9")
-    p.add_argument("--p-pauli", default="0", help="values: 0.01 or 0.008:0.012:5")
-    p.add_argument("--decoder", nargs="+", default=["uf"],
-                   help="uf, mwpm, erasure-ml (stim backend also: erasure-uf, erasure-mwpm, "
-                        "mwpm-correlated)")
-    p.add_argument("--backend", default="direct", choices=("direct", "stim"),
-                   help="direct syndrome sampling (default) or the network as a stim circuit")
-    p.add_argument("--p-state", default="0",
-                   help="resource-state DEPOLARIZE1 probability (stim backend only)")
-    p.add_argument("--max-shots", type=int, required=True)
-    p.add_argument("--max-errors", type=int, default=None)
-    p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--workers", type=int, default=None)
-    p.add_argument("--out", required=True, help="sinter CSV (appended to; resumes)")
-    p.add_argument("--no-progress", action="store_true")
-    return p
+def _threshold_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--threshold", choices=["fusion_failure", "loss_per_photon"], default=None,
+                   help="also fit a threshold in this parameter per (network, basis, "
+                        "encoding)")
 
 
-def sweep_main(argv: Sequence[str]) -> int:
-    """``erasurelab fbqc sweep``: build the task grid and run :func:`sim.collect`."""
+def _report_thresholds(a: argparse.Namespace, stats: list) -> None:
     import sim
 
-    try:
-        a = _sweep_parser().parse_args(list(argv))
-        Ls = [v for t in a.L for v in sim.parse_values(t)]
-        pes = sim.parse_values(a.p_erasure)
-        pps = sim.parse_values(a.p_pauli)
-        pss = sim.parse_values(a.p_state)
-        extra = {"backend": "stim"} if a.backend == "stim" else {}
-        tasks = [
-            sim.make_task("fbqc", {"network": net, "L": L, "p_erasure": pe, "p_pauli": pp,
-                                   "decoder": dec, **extra,
-                                   **({"p_state": ps} if ps else {})})[0]
-            for net in a.network for dec in a.decoder for L in Ls for pe in pes for pp in pps
-            for ps in pss
-        ]
-        if a.max_shots <= 0:
-            raise ValueError("--max-shots must be positive")
-    except (ValueError, TypeError) as exc:
-        print(f"erasurelab fbqc sweep: {exc}", file=sys.stderr)
-        return 2
-    stats = sim.collect(tasks, max_shots=a.max_shots, max_errors=a.max_errors, seed=a.seed,
-                        workers=a.workers, save_resume_filepath=a.out,
-                        progress=False if a.no_progress else None)
-    for s in stats:
-        m = s.json_metadata
-        print(f"{m['network']} L={m['L']} pE={m['p_erasure']} pP={m['p_pauli']} "
-              f"{m['decoder']}: {s.errors}/{s.shots} = {s.errors / max(s.shots, 1):.4g}")
-    return 0
+    if not a.threshold:
+        return
+    groups = sorted({(s.json_metadata["network"], s.json_metadata["basis"],
+                      s.json_metadata["encoding"]) for s in stats})
+    for g in groups:
+        try:
+            r = sim.threshold(stats, x=a.threshold, size="L",
+                              where=dict(zip(("network", "basis", "encoding"), g)))
+            print(f"threshold {g}: {r.value:.4f} [{r.ci[0]:.4f}, {r.ci[1]:.4f}]")
+        except ValueError as exc:
+            print(f"threshold {g}: not estimable ({exc})")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Dispatch ``erasurelab fbqc SUBCOMMAND ARGS…``; returns an exit code."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in ("-h", "--help"):
-        print("usage: erasurelab fbqc {" + ",".join(SUBCOMMANDS) + "} ...\n\n"
-              "Fusion-based quantum computation: networks, thresholds, linear optics.\n\n"
-              "subcommands (each takes --help):")
-        for name in SUBCOMMANDS:
-            print(f"  {name:8s}  {DESCRIPTIONS.get(name, SUBCOMMANDS[name])}")
-        return 0 if argv else 2
-    name, rest = argv[0], argv[1:]
-    if name not in SUBCOMMANDS:
-        print(f"erasurelab fbqc: unknown subcommand {name!r}; choose from "
-              f"{', '.join(SUBCOMMANDS)}", file=sys.stderr)
-        return 2
-    module_name, _, func = SUBCOMMANDS[name].partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module_name:
-            raise
-        print(f"erasurelab fbqc: subcommand {name!r} is not available "
-              f"(module {module_name} is not installed in this checkout)", file=sys.stderr)
-        return 2
-    return int(getattr(module, func)(rest))
+def _stim_circuit(a: argparse.Namespace) -> Callable[[], int]:
+    from .noise import HardwareAgnostic
+    from .stim_circuits import stim_circuit
+
+    circ = stim_circuit(a.network, a.L, HardwareAgnostic(a.p_erasure, a.p_pauli),
+                        p_state=a.p_state, seed=a.seed)
+
+    def job() -> int:
+        text = str(circ)
+        if a.out:
+            with open(a.out, "w") as fh:
+                fh.write(text + "\n")
+        else:
+            print(text)
+        if a.diagram:
+            kind = "interactive-html" if a.diagram.endswith(".html") else "detslice-svg"
+            with open(a.diagram, "w") as fh:
+                fh.write(str(circ.diagram(kind)))
+        return 0
+
+    return job
+
+
+def _stim_simulate(a: argparse.Namespace) -> Callable[[], int]:
+    from .noise import HardwareAgnostic
+    from .params import STIM_DECODERS, check_run_options
+    from .simulate import as_network, simulate
+
+    model = HardwareAgnostic(a.p_erasure, a.p_pauli)
+    net = as_network(a.network, a.L)
+    if a.shots < 0:
+        raise ValueError(f"--shots must be non-negative, got {a.shots}")
+    if a.decoder not in STIM_DECODERS:
+        raise ValueError(f"--decoder must be one of {STIM_DECODERS}, got {a.decoder!r}")
+    check_run_options(decoder=a.decoder, backend="stim", erasure=model.has_erasure,
+                      pauli=model.has_flips, p_state=a.p_state, errors="primal-x")
+
+    def job() -> int:
+        r = simulate(net, model, decoder=a.decoder, shots=a.shots, seed=a.seed,
+                     backend="stim", p_state=a.p_state)
+        print(f"{a.network} L={a.L} pE={a.p_erasure} pP={a.p_pauli} pS={a.p_state} "
+              f"decoder={a.decoder}: {r.errors}/{r.shots} = {r.rate:.4f} ({r.seconds:.1f} s)")
+        return 0
+
+    return job

@@ -16,7 +16,12 @@ drawn exactly through geometric gaps.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar
+
 import numpy as np
+
+from sim.validate import check_probability
 
 from .network import SyndromeGraph
 
@@ -51,17 +56,9 @@ def bernoulli(rng: np.random.Generator, shape: tuple[int, ...], p: float) -> np.
     return out.reshape(shape)
 
 
-def _prob(x: object, name: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a probability in [0, 1], got {x!r}")
-    x = float(x)
-    if not 0.0 <= x <= 1.0:
-        raise ValueError(f"{name} must lie in [0, 1], got {x}")
-    return x
-
-
+@dataclass(frozen=True)
 class HardwareAgnostic:
-    """Erasure ``p_erasure`` and flip ``p_pauli`` on every fusion outcome.
+    """Erasure ``p_erasure`` and flip ``p_pauli`` on every fusion outcome (frozen).
 
     Parameters
     ----------
@@ -77,15 +74,26 @@ class HardwareAgnostic:
     >>> HardwareAgnostic(1.5, 0)
     Traceback (most recent call last):
     ...
-    ValueError: p_erasure must lie in [0, 1], got 1.5
+    ValueError: p_erasure must be a finite number in [0, 1], got 1.5
     """
 
-    def __init__(self, p_erasure: float, p_pauli: float):
-        self.p_erasure = _prob(p_erasure, "p_erasure")
-        self.p_pauli = _prob(p_pauli, "p_pauli")
+    p_erasure: float
+    p_pauli: float
 
-    def __repr__(self) -> str:
-        return f"HardwareAgnostic(p_erasure={self.p_erasure}, p_pauli={self.p_pauli})"
+    #: What :func:`fbqc.simulate` counts as ``errors`` unless told otherwise.
+    default_errors: ClassVar[str] = "primal-x"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "p_erasure", check_probability("p_erasure", self.p_erasure))
+        object.__setattr__(self, "p_pauli", check_probability("p_pauli", self.p_pauli))
+
+    @property
+    def has_erasure(self) -> bool:
+        return self.p_erasure > 0
+
+    @property
+    def has_flips(self) -> bool:
+        return self.p_pauli > 0
 
     def edge_probabilities(self, graph: SyndromeGraph) -> tuple[float, float]:
         """(erasure, flip-if-not-erased) probability of one edge of ``graph``."""

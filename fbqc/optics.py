@@ -42,9 +42,12 @@ Examples
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
+
+from sim.validate import check_int, check_probability
 
 __all__ = ["BASES", "ENCODINGS", "PATTERNS", "LinearOptics", "basis_pattern", "logical_erasure"]
 
@@ -52,15 +55,6 @@ BASES = ("random", "standard", "rotated")
 ENCODINGS = (None, "shor22")
 #: Named fixed patterns for :func:`basis_pattern` (see its docstring).
 PATTERNS = ("standard", "rotated", "UR,UR", "UU,RR", "UR,RR")
-
-
-def _prob(x: Any, name: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a probability in [0, 1], got {x!r}")
-    x = float(x)
-    if not 0.0 <= x <= 1.0 or not np.isfinite(x):
-        raise ValueError(f"{name} must lie in [0, 1], got {x}")
-    return x
 
 
 def logical_erasure(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -114,8 +108,10 @@ def basis_pattern(network: Any, name: str, *, encoding: str | None = None,
     raise ValueError(f"basis must be one of {PATTERNS} or 'random', got {name!r}")
 
 
+@dataclass(frozen=True, eq=False)
 class LinearOptics:
-    """Photon loss and fusion failure (with its basis), optionally (2,2)-Shor encoded.
+    """Photon loss and fusion failure (with its basis), optionally (2,2)-Shor encoded
+    (frozen: a basis array is copied and made read-only).
 
     Parameters
     ----------
@@ -143,36 +139,46 @@ class LinearOptics:
     ValueError: basis must be 'random', 'standard', 'rotated' or an array of 0/1, got 'diagonal'
     """
 
-    def __init__(self, loss_per_photon: float, fusion_failure: float = 0.5,
-                 photons_per_fusion: int = 4, basis: str | np.ndarray = "random",
-                 encoding: str | None = None):
-        self.loss_per_photon = _prob(loss_per_photon, "loss_per_photon")
-        self.fusion_failure = _prob(fusion_failure, "fusion_failure")
-        if (isinstance(photons_per_fusion, bool)
-                or not isinstance(photons_per_fusion, (int, np.integer))
-                or photons_per_fusion < 1):
-            raise ValueError(
-                f"photons_per_fusion must be a positive integer, got {photons_per_fusion!r}")
-        self.photons_per_fusion = int(photons_per_fusion)
-        if encoding not in ENCODINGS:
-            raise ValueError(f"encoding must be one of {ENCODINGS}, got {encoding!r}")
-        self.encoding = encoding
+    loss_per_photon: float
+    fusion_failure: float = 0.5
+    photons_per_fusion: int = 4
+    basis: str | np.ndarray = "random"
+    encoding: str | None = None
+
+    #: What :func:`fbqc.simulate` counts as ``errors`` unless told otherwise: a basis
+    #: pattern could protect one syndrome graph at the other's expense.
+    default_errors: ClassVar[str] = "any-x"
+    has_erasure: ClassVar[bool] = True
+    has_flips: ClassVar[bool] = False
+
+    def __post_init__(self) -> None:
+        def put(name: str, value: Any) -> None:
+            object.__setattr__(self, name, value)
+
+        put("loss_per_photon", check_probability("loss_per_photon", self.loss_per_photon))
+        put("fusion_failure", check_probability("fusion_failure", self.fusion_failure))
+        put("photons_per_fusion", check_int("photons_per_fusion", self.photons_per_fusion,
+                                            low=1))
+        if self.encoding not in ENCODINGS:
+            raise ValueError(f"encoding must be one of {ENCODINGS}, got {self.encoding!r}")
+        basis = self.basis
         if isinstance(basis, str):
             if basis not in BASES:
                 raise ValueError("basis must be 'random', 'standard', 'rotated' or an array "
                                  f"of 0/1, got {basis!r}")
-            self.basis: str | np.ndarray = basis
-        else:
-            arr = np.asarray(basis)
-            if arr.dtype == bool:
-                arr = arr.astype(np.int8)
-            if not np.issubdtype(arr.dtype, np.integer) or np.any((arr != 0) & (arr != 1)):
-                raise ValueError("basis array must hold only 0 (standard) and 1 (rotated)")
-            want_ndim = 2 if encoding == "shor22" else 1
-            if arr.ndim != want_ndim or (want_ndim == 2 and arr.shape[1] != 4):
-                want = "(n_fusions, 4)" if encoding == "shor22" else "(n_fusions,)"
-                raise ValueError(f"basis array must have shape {want}, got {arr.shape}")
-            self.basis = arr.astype(np.int8)
+            return
+        arr = np.asarray(basis)
+        if arr.dtype == bool:
+            arr = arr.astype(np.int8)
+        if not np.issubdtype(arr.dtype, np.integer) or np.any((arr != 0) & (arr != 1)):
+            raise ValueError("basis array must hold only 0 (standard) and 1 (rotated)")
+        want_ndim = 2 if self.encoding == "shor22" else 1
+        if arr.ndim != want_ndim or (want_ndim == 2 and arr.shape[1] != 4):
+            want = "(n_fusions, 4)" if self.encoding == "shor22" else "(n_fusions,)"
+            raise ValueError(f"basis array must have shape {want}, got {arr.shape}")
+        arr = arr.astype(np.int8)  # a copy: the caller's array cannot change the model
+        arr.setflags(write=False)
+        put("basis", arr)
 
     @property
     def loss_per_fusion(self) -> float:

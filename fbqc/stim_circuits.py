@@ -48,6 +48,8 @@ from typing import Any
 import numpy as np
 import stim
 
+from sim.validate import check_probability
+
 from .herald_decoders import HERALD_TAG
 from .network import FusionNetwork
 from .noise import HardwareAgnostic
@@ -64,14 +66,6 @@ def _network(network: str | FusionNetwork, L: int) -> FusionNetwork:
     if not isinstance(network, str):
         raise TypeError(f"network must be '6ring', '4star' or a FusionNetwork, got {network!r}")
     return FusionNetwork(network, L)
-
-
-def _p(x: Any, name: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a probability in [0, 1], got {x!r}")
-    if not 0.0 <= float(x) <= 1.0:
-        raise ValueError(f"{name} must lie in [0, 1], got {x}")
-    return float(x)
 
 
 def _erasure_plan(net: FusionNetwork, model: Any, seed: int | None
@@ -127,10 +121,10 @@ def stim_circuit(network: str | FusionNetwork, L: int, model: Any, *, p_state: f
     >>> stim_circuit("6ring", 3, HardwareAgnostic(0.0, 0.0), p_state=2.0)
     Traceback (most recent call last):
     ...
-    ValueError: p_state must lie in [0, 1], got 2.0
+    ValueError: p_state must be a finite number in [0, 1], got 2.0
     """
     net = _network(network, L)
-    p_state = _p(p_state, "p_state")
+    p_state = check_probability("p_state", p_state)
     one, loss, p_flip = _erasure_plan(net, model, seed)
     sc = net.site_coords[net.qubit_site]
     c = stim.Circuit("\n".join(

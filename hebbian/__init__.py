@@ -2,8 +2,17 @@
 
 Clique (Gripon–Berrou), sparse clustered (Aliabadi), Willshaw and Hopfield memories with
 Numba retrieval (:mod:`hebbian._kernels`), noise models (:mod:`hebbian.noise`), closed
-forms (:mod:`hebbian.theory`) and a sweep sampler (:mod:`hebbian.sampler`).
+forms (:mod:`hebbian.theory`), declared sweep parameters (:mod:`hebbian.params`), the
+model-level :func:`simulate` and the sweep sampler (:mod:`hebbian.sampler`).
+
+>>> import hebbian
+>>> r = hebbian.simulate(model="clique", clusters=8, neurons=64, messages=300, erased=4,
+...                      shots=200, seed=1)
+>>> r.shots, r.errors_counted
+(200, 'message')
 """
+
+from sim import SimulationResult, __version__
 
 from . import noise, theory
 from .hopfield import Hopfield
@@ -14,19 +23,27 @@ from .network import (
     from_activity,
     to_activity,
 )
+from .params import MODELS, MemoryParams, register_model
+from .simulate import simulate
 from .willshaw import Willshaw
 
 __all__ = [
+    "MODELS",
     "CliqueNetwork",
     "CountingCliqueNetwork",
     "CountingSparseCliqueNetwork",
     "Hopfield",
+    "MemoryParams",
     "RecallResult",
     "RecurrentHebbian",
+    "SimulationResult",
     "SparseCliqueNetwork",
     "Willshaw",
     "from_activity",
+    "__version__",
     "noise",
+    "register_model",
+    "simulate",
     "theory",
     "to_activity",
 ]

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .network import _as_int
+from .network import RecallResult, _as_int
 
 __all__ = ["Hopfield"]
 
@@ -26,7 +26,7 @@ class Hopfield:
     >>> pats = h.random_patterns(5, rng)
     >>> _ = h.store(pats)
     >>> cues = pats.copy(); cues[:, :64] = 0
-    >>> bool((h.recall(cues) == pats).all())
+    >>> bool((h.recall(cues).state == pats).all())
     True
     """
 
@@ -55,17 +55,31 @@ class Hopfield:
         """Bits per weight, ceil(log2(2M + 1))."""
         return int(np.ceil(np.log2(2 * self.n_stored + 1)))
 
-    def recall(self, cues: Any, *, iterations: int | None = None) -> np.ndarray:
-        """Synchronous recall from cues (Q, n) in {-1, 0, +1}; returns int8 (Q, n)."""
+    def recall(self, cues: Any, *, iterations: int | None = None) -> RecallResult:
+        """Synchronous recall from cues (Q, n) in {-1, 0, +1}.
+
+        Runs until a fixed point or ``iterations`` steps (default: at most 100).
+        Returns a :class:`~hebbian.RecallResult` whose ``state`` holds the final ±1
+        spins (int8, (Q, n)).
+        """
         s = np.asarray(cues)
         if s.ndim != 2 or s.shape[1] != self.n or not np.isin(s, (-1, 0, 1)).all():
             raise ValueError(f"cues must hold -1, 0, +1 with shape (Q, {self.n})")
         maxit = 100 if iterations is None else _as_int("iterations", iterations, 1)
         s = s.astype(np.float32)
+        Q = s.shape[0]
+        steps = np.zeros(Q, np.int64)
+        moving = np.ones(Q, bool)
         for _ in range(maxit):
             h = s @ self._w
             new = np.where(h > 0, 1.0, np.where(h < 0, -1.0, s)).astype(np.float32)
-            if np.array_equal(new, s):
+            changed = (new != s).any(axis=1)
+            steps += moving
+            moving &= changed
+            if not changed.any():
                 break
             s = new
-        return s.astype(np.int8)
+        state = s.astype(np.int8)
+        return RecallResult(messages=np.where(state == 0, -1, (state > 0).astype(np.int64)),
+                            n_winners=(state != 0).astype(np.int64), iterations=steps,
+                            converged=~moving, neurons_per_cluster=2, state=state)

@@ -59,6 +59,15 @@ class RecallResult:
         Whether a fixed point was reached.  With ``iterations=None`` a ``False`` here
         means the safety cap :data:`MAX_ITERATIONS` was hit (a warning is also raised).
     neurons_per_cluster : int
+    state : array or None
+        The final state in the model's own form where it has one: Willshaw, the boolean
+        activity (Q, n); Hopfield, the ±1 spins (Q, n) (0 where a unit stayed erased).
+
+    Every memory model returns this type.  The unclustered ones are read as clusters:
+    a Willshaw memory as ``n`` clusters of one unit (``messages`` 0 where the unit is
+    active, -1 where silent, so :meth:`units` lists the active units), a Hopfield
+    network as ``n`` clusters of two units (−1 → position 0, +1 → position 1, -1 where
+    the spin is 0).
     """
 
     messages: np.ndarray
@@ -66,6 +75,7 @@ class RecallResult:
     iterations: np.ndarray
     converged: np.ndarray
     neurons_per_cluster: int
+    state: np.ndarray | None = None
 
     def units(self) -> np.ndarray:
         """Global ids of the retrieved units, (Q, max count) with -1 padding."""
@@ -208,6 +218,17 @@ class _Clustered:
             self._nbr = K.cluster_or(self._bits, self.neurons_per_cluster)
         return self._nbr
 
+    def _insertions(self, insertions: Any, Q: int) -> np.ndarray:
+        """Checked (Q, j) spurious unit ids (-1 padding); (Q, 0) for none."""
+        if insertions is None:
+            return np.full((Q, 0), -1, np.int64)
+        ins = _int_array("insertions", insertions)
+        if ins.shape[0] != Q:
+            raise ValueError(f"insertions must have {Q} rows (one per cue), got {ins.shape[0]}")
+        if (ins >= self.n).any() or (ins < -1).any():
+            raise ValueError(f"insertions must be unit ids in [0, {self.n}) or -1 padding")
+        return ins
+
     def _run(
         self,
         cues_ids: np.ndarray,
@@ -246,14 +267,7 @@ class _Clustered:
                             f"got {release!r}")
         Q = cues_ids.shape[0]
         C, L = self.clusters, self.neurons_per_cluster
-        if insertions is None:
-            ins = np.full((Q, 0), -1, np.int64)
-        else:
-            ins = _int_array("insertions", insertions)
-            if ins.shape[0] != Q:
-                raise ValueError(f"insertions must have {Q} rows (one per cue), got {ins.shape[0]}")
-            if (ins >= self.n).any() or (ins < -1).any():
-                raise ValueError(f"insertions must be unit ids in [0, {self.n}) or -1 padding")
+        ins = self._insertions(insertions, Q)
         use_tie = tie == "random"
         if (use_tie or release is not None) and rng is None:
             raise ValueError("rng: a numpy Generator is needed for tie='random' or release noise")

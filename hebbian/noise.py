@@ -17,15 +17,9 @@ from typing import Any
 import numpy as np
 from scipy.stats import binom
 
+from sim.validate import check_probability
+
 __all__ = ["ReleaseNoise", "erase", "insert", "stuck"]
-
-
-def _prob(name: str, p: Any) -> float:
-    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a probability, got {p!r}")
-    if not 0.0 <= float(p) <= 1.0:
-        raise ValueError(f"{name} must lie in [0, 1], got {p}")
-    return float(p)
 
 
 def _count(name: str, v: Any) -> int:
@@ -121,7 +115,7 @@ class ReleaseNoise:
         if isinstance(self.n_syn, bool) or not isinstance(self.n_syn, (int, np.integer)) \
                 or self.n_syn < 1:
             raise ValueError(f"n_syn must be an integer >= 1, got {self.n_syn!r}")
-        _prob("p_rel", self.p_rel)
+        check_probability("p_rel", self.p_rel)
 
     def cdf(self) -> np.ndarray:
         """CDF of Bin(n_syn, p_rel) at 0..n_syn (float64, last entry 1)."""
@@ -141,7 +135,7 @@ def stuck(network: Any, fraction: float, value: int, rng: np.random.Generator) -
     >>> net.density
     1.0
     """
-    f = _prob("stuck", fraction)
+    f = check_probability("stuck", fraction)
     if value not in (0, 1):
         raise ValueError(f"value (stuck_at) must be 0 or 1, got {value!r}")
     adj = network.adjacency()

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.validate import INT64_MAX, check_int
+from sim.validate import INT64_MAX, check_float, check_int, check_probability
 
 from . import _recurrent_kernels as RK
 from .network import CliqueNetwork, RecallResult
@@ -33,7 +33,6 @@ from .network import CliqueNetwork, RecallResult
 __all__ = [
     "LearnedCliqueNetwork",
     "RecurrentHebbian",
-    "build_for_sampler",
     "edge_metrics",
     "emergence_curve",
     "ideal_adjacency",
@@ -42,28 +41,6 @@ __all__ = [
 
 #: Messages per kernel call (bounds the size of the pre-drawn noise arrays).
 CHUNK = 1024
-
-
-def _prob(name: str, p: Any) -> float:
-    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number, got {p!r}")
-    v = float(p)
-    if not 0.0 <= v <= 1.0:
-        raise ValueError(f"{name} must lie in [0, 1], got {v}")
-    return v
-
-
-def _pos_int(name: str, v: Any, low: int = 1) -> int:
-    # the kernel takes int64 counts
-    return check_int(name, v, low=low, high=INT64_MAX)
-
-
-def _nonneg(name: str, v: Any) -> float:
-    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number, got {v!r}")
-    if not float(v) >= 0.0:
-        raise ValueError(f"{name} must be >= 0, got {v}")
-    return float(v)
 
 
 def ideal_adjacency(messages: Any, clusters: int, neurons_per_cluster: int) -> np.ndarray:
@@ -92,7 +69,7 @@ def edge_metrics(learned: Any, ideal: Any, neurons_per_cluster: int) -> dict[str
         raise ValueError(f"learned and ideal must be square arrays of one shape, got "
                          f"{a.shape} and {b.shape}")
     n = a.shape[0]
-    L = _pos_int("neurons_per_cluster", neurons_per_cluster)
+    L = check_int("neurons_per_cluster", neurons_per_cluster, low=1, high=INT64_MAX)
     cl = np.arange(n) // L
     inter = cl[:, None] != cl[None, :]
     a = a & inter
@@ -187,23 +164,26 @@ class RecurrentHebbian:
         energy: str = "clusters",
         seed: int | np.random.Generator | None = None,
     ):
-        self.clusters = _pos_int("clusters", clusters, 2)
-        self.neurons_per_cluster = _pos_int("neurons_per_cluster", neurons_per_cluster)
+        self.clusters = check_int("clusters", clusters, low=2, high=INT64_MAX)
+        self.neurons_per_cluster = check_int("neurons_per_cluster", neurons_per_cluster,
+                                             low=1, high=INT64_MAX)
         self.n = self.clusters * self.neurons_per_cluster
-        self.active = self.clusters if active is None else _pos_int("active", active)
+        self.active = (self.clusters if active is None
+                       else check_int("active", active, low=1, high=INT64_MAX))
         if self.active > self.clusters:
             raise ValueError(f"active must be <= clusters={self.clusters}, got {self.active}")
-        self.steps = _pos_int("steps", steps)
-        self.epsilon = _prob("epsilon", epsilon)
-        self.drive = float(self.active) if drive is None else _nonneg("drive", drive)
-        self.memory = _nonneg("memory", memory)
-        self.p_erase = _prob("p_erase", p_erase)
-        self.p_insert = _prob("p_insert", p_insert)
-        self.p_spont = _prob("p_spont", p_spont)
+        self.steps = check_int("steps", steps, low=1, high=INT64_MAX)
+        self.epsilon = check_probability("epsilon", epsilon)
+        self.drive = (float(self.active) if drive is None
+                      else check_float("drive", drive, low=0))
+        self.memory = check_float("memory", memory, low=0)
+        self.p_erase = check_probability("p_erase", p_erase)
+        self.p_insert = check_probability("p_insert", p_insert)
+        self.p_spont = check_probability("p_spont", p_spont)
         if release is not None and not (hasattr(release, "n_syn") and hasattr(release, "p_rel")):
             raise TypeError("release must be a hebbian.noise.ReleaseNoise (n_syn, p_rel)")
         if release is not None:
-            _pos_int("release.n_syn", release.n_syn)
+            check_int("release.n_syn", release.n_syn, low=1, high=INT64_MAX)
         if release is not None and not 0.0 < float(release.p_rel) <= 1.0:
             raise ValueError(f"release.p_rel must lie in (0, 1], got {release.p_rel}")
         self.release = release
@@ -213,7 +193,7 @@ class RecurrentHebbian:
         if not isinstance(completion, (bool, np.bool_)):
             raise TypeError(f"completion must be a bool, got {completion!r}")
         self.completion = bool(completion)
-        self.prune = _prob("prune", prune)
+        self.prune = check_probability("prune", prune)
         if energy not in ("clusters", "units"):
             raise ValueError(f"energy must be 'clusters' or 'units', got {energy!r}")
         self.energy = energy
@@ -286,7 +266,7 @@ class RecurrentHebbian:
         Returns ``self``.
         """
         m = self._check_messages("messages", messages, allow_erased=False)
-        rounds = _pos_int("rounds", rounds)
+        rounds = check_int("rounds", rounds, low=1, high=INT64_MAX)
         C, L, T = self.clusters, self.neurons_per_cluster, self.steps
         for _ in range(rounds):
             for start in range(0, m.shape[0], CHUNK):
@@ -322,8 +302,8 @@ class RecurrentHebbian:
         ``max_steps``).
         """
         c = self._check_messages("cues", cues, allow_erased=True)
-        max_steps = _pos_int("max_steps", max_steps)
-        stable = _pos_int("stable", stable)
+        max_steps = check_int("max_steps", max_steps, low=1, high=INT64_MAX)
+        stable = check_int("stable", stable, low=1, high=INT64_MAX)
         plastic = self.plastic_recall if plastic is None else plastic
         if not isinstance(plastic, (bool, np.bool_)):
             raise TypeError(f"plastic must be a bool, got {plastic!r}")
@@ -336,7 +316,7 @@ class RecurrentHebbian:
     # ------------------------------------------------------------------ views
     def adjacency(self, threshold: float = 0.8) -> np.ndarray:
         """Boolean (n, n) learned graph: links with weight >= ``threshold``."""
-        return self.weights >= _prob("threshold", threshold)
+        return self.weights >= check_probability("threshold", threshold)
 
     def binarize(self, threshold: float = 0.8) -> CliqueNetwork:
         """A :class:`hebbian.CliqueNetwork` holding the learned binary adjacency.
@@ -368,7 +348,7 @@ class RecurrentHebbian:
         a = np.asarray(adjacency)
         if a.ndim != 2 or a.shape[0] != a.shape[1]:
             raise ValueError(f"adjacency must be a square (n, n) array, got {a.shape}")
-        clusters = _pos_int("clusters", clusters, 2)
+        clusters = check_int("clusters", clusters, low=2, high=INT64_MAX)
         if a.shape[0] % clusters:
             raise ValueError(f"clusters={clusters} does not divide n={a.shape[0]}")
         net = cls(clusters, a.shape[0] // clusters, **kwargs)
@@ -488,7 +468,7 @@ class LearnedCliqueNetwork(CliqueNetwork):
 
     Its bits are the learned graph (``weights >= threshold``), so the clique retrieval
     rules run unchanged.  With ``recurrent_recall=True`` :meth:`recall` instead runs the
-    recurrent network's own dynamics (retrieval keywords are then ignored); plastic
+    recurrent network's own dynamics (clique retrieval keywords are then refused); plastic
     changes made during one call are undone afterwards, so every call starts from the
     learned weights.
     """
@@ -501,98 +481,22 @@ class LearnedCliqueNetwork(CliqueNetwork):
         self._set_bits(self.pack(hebbian.adjacency(threshold)))
         self.hebbian = hebbian
         self.recurrent_recall = bool(recurrent_recall)
-        self.max_steps = _pos_int("max_steps", max_steps)
-        self.stable = _pos_int("stable", stable)
+        self.max_steps = check_int("max_steps", max_steps, low=1, high=INT64_MAX)
+        self.stable = check_int("stable", stable, low=1, high=INT64_MAX)
 
     def recall(self, cues: Any, *, insertions: Any = None, **kwargs: Any) -> RecallResult:
-        """Clique recall (``recurrent_recall=False``) or the recurrent dynamics."""
+        """Clique recall (``recurrent_recall=False``) or the recurrent dynamics, which
+        takes no clique retrieval options: passing any is an error, not ignored."""
         if not self.recurrent_recall:
             return super().recall(cues, insertions=insertions, **kwargs)
         if insertions is not None:
             raise ValueError("insertions: not supported by the recurrent recall")
+        if kwargs:
+            raise TypeError(f"recall: the recurrent dynamics takes no clique options, got "
+                            f"{sorted(kwargs)} (use recurrent_recall=False for them)")
         saved = self.hebbian.weights.copy() if self.hebbian.plastic_recall else None
         try:
             return self.hebbian.recall(cues, max_steps=self.max_steps, stable=self.stable)
         finally:
             if saved is not None:
                 self.hebbian.weights[:] = saved
-
-
-#: Extra sampler parameters of ``model="recurrent"`` and their defaults.
-SAMPLER_PARAMS: dict[str, Any] = {
-    "steps": 60,
-    "p_erase": 0.0,
-    "p_insert": 0.0,
-    "p_spont": 0.0,
-    "rounds": 1,
-    "threshold": 0.8,
-    "recall": "clique",
-    "plastic_recall": False,
-    "max_steps": 100,
-    "stable": 3,
-}
-
-
-def _validate_sampler(params: dict[str, Any]) -> dict[str, Any]:
-    p = dict(params)
-    for k in ("steps", "rounds", "max_steps", "stable"):
-        v = p[k]
-        if isinstance(v, float) and v.is_integer():
-            v = int(v)
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise ValueError(f"hebbian: parameter {k} must be an integer >= 1, got {p[k]!r}")
-        p[k] = int(v)
-    for k in ("p_erase", "p_insert", "p_spont", "threshold"):
-        v = p[k]
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 <= float(v) <= 1.0:
-            raise ValueError(f"hebbian: parameter {k} must lie in [0, 1], got {v!r}")
-        p[k] = float(v)
-    if p["recall"] not in ("clique", "recurrent"):
-        raise ValueError(f"hebbian: parameter recall must be 'clique' or 'recurrent', "
-                         f"got {p['recall']!r}")
-    v = p["plastic_recall"]
-    if isinstance(v, str) and v.lower() in ("true", "false", "1", "0"):
-        v = v.lower() in ("true", "1")
-    elif isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v in (0, 1):
-        v = bool(v)
-    if not isinstance(v, (bool, np.bool_)):
-        raise ValueError(f"hebbian: parameter plastic_recall must be a bool, got {v!r}")
-    p["plastic_recall"] = bool(v)
-    if p["recall"] == "recurrent":
-        # the recurrent dynamics reads the learned weights, not the sampler's clique
-        # recall options: refuse the noise options it would otherwise silently ignore
-        if p.get("inserted", 0):
-            raise ValueError("hebbian: parameter inserted must be 0 with recall='recurrent'")
-        if float(p.get("p_rel", 1.0)) < 1.0:
-            raise ValueError("hebbian: parameter p_rel must be 1 with recall='recurrent' "
-                             "(release noise is applied by the clique recall only)")
-        if float(p.get("stuck", 0.0)) > 0.0:
-            raise ValueError("hebbian: parameter stuck must be 0 with recall='recurrent' "
-                             "(stuck-at faults act on the binarized graph only)")
-    return p
-
-
-def build_for_sampler(params: dict[str, Any], rng: np.random.Generator):
-    """Builder of ``model="recurrent"`` for :data:`hebbian.sampler.MODELS`.
-
-    Draws ``messages`` random messages exactly as the ``"clique"`` builder does (same
-    generator calls, so the same task seed stores the same messages), learns them with
-    a :class:`RecurrentHebbian` (``steps``, ``p_erase``, ``p_insert``, ``p_spont``,
-    ``rounds``, ``plastic_recall``) and returns ``(LearnedCliqueNetwork, messages)``.
-    ``recall="clique"`` runs the sampler's clique rules on the binarized graph
-    (``threshold``); ``recall="recurrent"`` runs the network's own dynamics.
-    """
-    C, L, M = int(params["clusters"]), int(params["neurons"]), int(params["messages"])
-    msgs = rng.integers(0, L, size=(M, C))
-    hebb = RecurrentHebbian(
-        C, L, steps=params["steps"], p_erase=params["p_erase"], p_insert=params["p_insert"],
-        p_spont=params["p_spont"], plastic_recall=params["plastic_recall"], seed=rng,
-    ).learn(msgs, rounds=params["rounds"])
-    net = LearnedCliqueNetwork(hebb, params["threshold"],
-                               recurrent_recall=params["recall"] == "recurrent",
-                               max_steps=params["max_steps"], stable=params["stable"])
-    return net, msgs
-
-
-build_for_sampler.params = SAMPLER_PARAMS  # type: ignore[attr-defined]
-build_for_sampler.validate = _validate_sampler  # type: ignore[attr-defined]

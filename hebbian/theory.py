@@ -24,6 +24,8 @@ import numpy as np
 from scipy.special import comb, gammaln
 from scipy.stats import binom, norm
 
+from sim.validate import check_probability
+
 __all__ = [
     "Capacity",
     "capacity",
@@ -42,14 +44,6 @@ def _pos_int(name: str, v: Any, low: int = 1) -> int:
     if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
         raise ValueError(f"{name} must be an integer >= {low}, got {v!r}")
     return int(v)
-
-
-def _prob(name: str, p: Any) -> float:
-    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name} must be a probability, got {p!r}")
-    if not 0.0 <= float(p) <= 1.0:
-        raise ValueError(f"{name} must lie in [0, 1], got {p}")
-    return float(p)
 
 
 def _load(messages: Any) -> float:
@@ -233,7 +227,7 @@ def release_error_rate(
     if ce >= c:
         raise ValueError(f"erased must be < clusters={c}, got {ce}")
     ck = c - ce
-    p = _prob("p_rel", p_rel)
+    p = check_probability("p_rel", p_rel)
     ns = _pos_int("n_syn", n_syn)
     pe = link_distribution(ck, l, messages, method=method)
     xs = np.arange(ns * ck + 1)
@@ -398,7 +392,7 @@ def capacity(
     """
     if "model" in params and params.pop("model") != model:
         raise ValueError(f"model: the params say another model than {model!r}")
-    P = _prob("target_error", target_error)
+    P = check_probability("target_error", target_error)
     if P <= 0:
         raise ValueError("target_error must be > 0")
     lo, hi = 0, 1

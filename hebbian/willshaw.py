@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from . import _kernels as K
-from .network import _as_int, _int_array
+from .network import RecallResult, _as_int, _int_array
 
 __all__ = ["Willshaw"]
 
@@ -28,7 +28,10 @@ class Willshaw:
     >>> msgs = w.random_messages(50, rng)
     >>> _ = w.store(msgs)
     >>> cues = msgs.copy(); cues[:, :2] = -1
-    >>> bool(w.correct(w.recall(cues), msgs).mean() > 0.9)
+    >>> res = w.recall(cues)
+    >>> bool(w.correct(res, msgs).mean() > 0.9), res.state.shape
+    (True, (50, 256))
+    >>> bool((res.units()[0] == msgs[0]).all())
     True
     """
 
@@ -64,8 +67,13 @@ class Willshaw:
         """Fraction of the n(n-1) off-diagonal synapses that are set."""
         return int(np.unpackbits(self._bits.view(np.uint8)).sum()) / (self.n * (self.n - 1))
 
-    def recall(self, cues: Any) -> np.ndarray:
-        """Boolean activity (Q, n) retrieved from cues (Q, j) of unit ids (-1 padding)."""
+    def recall(self, cues: Any) -> RecallResult:
+        """One-step retrieval from cues (Q, j) of unit ids (-1 padding).
+
+        Returns a :class:`~hebbian.RecallResult` whose ``state`` is the boolean
+        activity (Q, n) and whose :meth:`~hebbian.RecallResult.units` are the active
+        unit ids.
+        """
         c = _int_array("cues", cues)
         if (c >= self.n).any() or (c < -1).any():
             raise ValueError(f"cues must be unit ids in [0, {self.n}) or -1")
@@ -73,10 +81,16 @@ class Willshaw:
         cnt = np.empty(c.shape[0], np.int64)
         K.willshaw_recall(self._bits, c, True, out, cnt)
         act = np.unpackbits(out.view(np.uint8), axis=1, bitorder="little")[:, : self.n]
-        return act.astype(bool)
+        act = act.astype(bool)
+        Q = act.shape[0]
+        return RecallResult(messages=np.where(act, 0, -1).astype(np.int64),
+                            n_winners=act.astype(np.int64), iterations=np.ones(Q, np.int64),
+                            converged=np.ones(Q, bool), neurons_per_cluster=1, state=act)
 
-    def correct(self, activity: np.ndarray, messages: Any) -> np.ndarray:
-        """bool (Q,): the retrieved activity equals the message exactly."""
+    def correct(self, activity: Any, messages: Any) -> np.ndarray:
+        """bool (Q,): the retrieved activity (or a recall's result) equals the message."""
+        if isinstance(activity, RecallResult):
+            activity = activity.state
         act = np.asarray(activity)
         if act.dtype != bool or act.ndim != 2 or act.shape[1] != self.n:
             raise ValueError(f"activity must be a boolean (Q, {self.n}) array (from recall), "

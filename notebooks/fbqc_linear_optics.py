@@ -31,7 +31,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from fbqc.optics_sampler import OpticsSampler
+from fbqc.sampler import OpticsSampler
 
 os.makedirs("out", exist_ok=True)
 sampler = OpticsSampler()

@@ -25,7 +25,7 @@ import numpy as np
 
 import sim
 
-SAMPLER = "fbqc.optics_sampler:OpticsSampler"
+SAMPLER = "fbqc-optics"
 
 #: name -> (encoding, basis, x key, fixed params, x values)
 SERIES = {

@@ -19,7 +19,22 @@ Examples
 (20000, 'repetition:majority')
 """
 
-from .collect import collect, normalize_tasks, sinter_decoders
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _version
+
+try:
+    __version__ = _version("erasurelab")
+except PackageNotFoundError:  # pragma: no cover - a checkout that is not installed
+    __version__ = "0+unknown"
+
+from .collect import (
+    Scheduler,
+    collect,
+    iter_collect,
+    normalize_tasks,
+    prepare_collect,
+    sinter_decoders,
+)
 from .csvio import (
     CorruptCSVError,
     DuplicateChunkError,
@@ -31,10 +46,12 @@ from .csvio import (
     combine,
     read_stats,
 )
+from .declare import DeclaredSampler, ParamSpec, TaskParams, param, task_params
 from .grid import read_grid, run_grid, summarize_grid
 from .observables import observable_counts, observable_names, observable_stats
 from .params import parse_param, parse_shard, parse_values, product
 from .plotting import plot, plot_collapse
+from .result import SimulationResult
 from .sampler import (
     PLACEHOLDER_CIRCUIT,
     ChunkContext,
@@ -52,27 +69,36 @@ from .stats import binomial_ci, rate_ci
 from .threshold import ThresholdResult, threshold, thresholds
 
 __all__ = [
+    "__version__",
     "PLACEHOLDER_CIRCUIT",
     "ChunkContext",
     "CorruptCSVError",
+    "DeclaredSampler",
     "DuplicateChunkError",
     "FileInUseError",
     "ForeignFileError",
+    "ParamSpec",
     "ResultFileError",
     "SeedMismatchError",
     "Sampler",
+    "Scheduler",
+    "SimulationResult",
     "ThresholdResult",
     "append_rows",
+    "TaskParams",
     "binomial_ci",
     "canonical",
     "canonical_json",
     "collect",
     "combine",
+    "iter_collect",
     "make_task",
     "normalize_tasks",
     "observable_counts",
     "observable_names",
     "observable_stats",
+    "param",
+    "prepare_collect",
     "parse_param",
     "parse_shard",
     "parse_values",
@@ -89,6 +115,7 @@ __all__ = [
     "seed_sequence",
     "sinter_decoders",
     "summarize_grid",
+    "task_params",
     "threshold",
     "thresholds",
     "varying_fields",

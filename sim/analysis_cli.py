@@ -41,11 +41,13 @@ def add_parsers(sub: Any) -> None:
                     help="overlay the samplers' closed forms (dashed, fine grid)")
     pl.add_argument("--threshold", default=None, metavar="SIZE",
                     help="fit sim.threshold with this size field and mark it with its CI")
-    pl.add_argument("--title", default=None)
-    pl.add_argument("--xlabel", default=None)
-    pl.add_argument("--ylabel", default=None)
-    pl.add_argument("--xscale", choices=("linear", "log"), default="linear")
-    pl.add_argument("--yscale", choices=("linear", "log"), default=None)
+    pl.add_argument("--title", default=None, help="figure title (default: from the rows)")
+    pl.add_argument("--xlabel", default=None, help="x-axis label (default: the sampler's)")
+    pl.add_argument("--ylabel", default=None, help="y-axis label (default: the sampler's)")
+    pl.add_argument("--xscale", choices=("linear", "log"), default="linear",
+                    help="x axis scale (default linear)")
+    pl.add_argument("--yscale", choices=("linear", "log"), default=None,
+                    help="y axis scale (default log)")
     pl.add_argument("--linear", action="store_true", help="linear y axis (= --yscale linear)")
 
     t = sub.add_parser("threshold", help="threshold estimate with CI and crossing drift",
@@ -53,8 +55,10 @@ def add_parsers(sub: Any) -> None:
                                    "besides --x and --size separately.")
     _common(t)
     t.add_argument("--size", required=True, help="json_metadata key of the system size")
-    t.add_argument("--max-rate", type=float, default=0.4)
-    t.add_argument("--bootstrap", type=int, default=200)
+    t.add_argument("--max-rate", type=float, default=0.4,
+                   help="drop points with a higher error rate (default 0.4)")
+    t.add_argument("--bootstrap", type=int, default=200,
+                   help="bootstrap replicas for the confidence interval (default 200)")
     t.add_argument("--order", type=int, choices=(2, 3), default=2,
                    help="degree of the collapse polynomial")
     t.add_argument("--collapse", default=None, metavar="FIG.png", help="save a collapse plot")

@@ -15,14 +15,21 @@ completed by a piece seeded from ``(seed, strong_id, j, offset)``.
 Sharding ``shard=(k, N)`` runs only chunks ``j ≡ k (mod N)``; the N result files combine
 (``erasurelab combine``) into exactly the unsharded result.  The stop rule on errors
 needs the whole prefix, so ``max_errors`` cannot be combined with sharding.
+
+Structure
+---------
+:class:`Scheduler` holds the tasks and the stop rule (everything is validated when it
+is built, before any shot is drawn); :meth:`Scheduler.run` is a generator of
+:class:`sinter.Progress` updates, each carrying the newly committed rows.
+:func:`iter_collect` is that generator, sinter-style; :func:`collect` is its thin
+consumer, which appends every update's rows to the result file and shows a bar.
 """
 
 from __future__ import annotations
 
 import sys
 import time
-from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,12 +38,13 @@ from typing import Any
 import numpy as np
 import sinter
 
-from .csvio import SEED_KEY, SHOT_SUM_KEY, ResumeFile, chunk_counts
+from .csvio import SEED_KEY, SHOT_SUM_KEY, ResumeFile, chunk_counts, combine
+from .declare import TaskParams
 from .executors import as_executor, check_executor
 from .sampler import ChunkContext, Sampler, make_task, resolve_sampler, sampler_path, seed_sequence
 from .validate import check_bool, check_int, check_seed
 
-__all__ = ["collect", "normalize_tasks"]
+__all__ = ["Scheduler", "collect", "iter_collect", "normalize_tasks", "prepare_collect"]
 
 
 @dataclass(frozen=True)
@@ -64,25 +72,24 @@ def _run_pieces(
         if any(k.startswith(SEED_KEY) or k == SHOT_SUM_KEY for k in st.custom_counts):
             raise RuntimeError(f"sampler {path}: custom_counts keys starting with 'sim:' are "
                                "reserved for the engine's bookkeeping")
-        out.append(
-            sinter.AnonTaskStats(
-                shots=st.shots,
-                errors=st.errors,
-                discards=st.discards,
-                seconds=st.seconds or dt,
-                # which chunk grid positions and seed: lets a resume spot a chunk seen twice
-                custom_counts=st.custom_counts + chunk_counts(seed, first_shot, shots),
-            )
-        )
+        # which chunk grid positions and seed: lets a resume spot a chunk seen twice
+        out.append(st + sinter.AnonTaskStats(seconds=0.0 if st.seconds else dt,
+                                             custom_counts=chunk_counts(seed, first_shot,
+                                                                        shots)))
     return out
+
+
+def _row(template: sinter.TaskStats, counts: sinter.AnonTaskStats) -> sinter.TaskStats:
+    """The task's row (``template``: its identity, zero counts) holding ``counts``."""
+    return template.with_edits(shots=counts.shots, errors=counts.errors,
+                               discards=counts.discards, seconds=counts.seconds,
+                               custom_counts=counts.custom_counts)
 
 
 @dataclass
 class _State:
-    task: sinter.Task
-    sid: str
+    template: sinter.TaskStats
     path: str
-    params: dict
     chunk: int
     prior: sinter.AnonTaskStats
     pieces: Iterator[_Piece]
@@ -94,7 +101,14 @@ class _State:
     exhausted: bool = False
     done: bool = False
     sec_per_shot: float = 0.0
-    lookahead: deque = field(default_factory=deque)
+
+    @property
+    def sid(self) -> str:
+        return self.template.strong_id
+
+    @property
+    def params(self) -> dict:
+        return self.template.json_metadata
 
     def total(self) -> sinter.AnonTaskStats:
         return self.prior + self.committed
@@ -116,22 +130,28 @@ def _pieces(k: int, n: int, chunk: int, done_shots: int, max_shots: int) -> Iter
 
 
 def normalize_tasks(tasks: Iterable[Any]) -> list[tuple[sinter.Task, str]]:
-    """Turn ``(sampler, params)`` pairs or tasks made by ``make_task`` into (task, path)."""
-    if isinstance(tasks, (sinter.Task, tuple)) and not isinstance(tasks, list):
+    """Turn ``(sampler, params)`` pairs, declared :class:`sim.TaskParams` or tasks made by
+    ``make_task`` into ``(task, sampler path)`` pairs, validating every one."""
+    if isinstance(tasks, (sinter.Task, tuple, TaskParams)) and not isinstance(tasks, list):
         tasks = [tasks]
     out: list[tuple[sinter.Task, str]] = []
     for i, t in enumerate(tasks):
-        if isinstance(t, sinter.Task):
+        if isinstance(t, TaskParams):
+            out.append(make_task(t.family, t))
+        elif (isinstance(t, tuple) and len(t) == 2 and isinstance(t[0], sinter.Task)
+              and isinstance(t[1], str)):
+            out.append(t)  # already normalized: (task, sampler path)
+        elif isinstance(t, sinter.Task):
             if not t.decoder or ":" not in t.decoder:
                 raise ValueError(f"tasks[{i}]: decoder must be '<sampler>:<decoder>'")
             path = sampler_path(t.decoder.split(":", 1)[0])
-            task2, path = make_task(path, dict(t.json_metadata or {}))
-            out.append((task2, path))
-        elif isinstance(t, tuple) and len(t) == 2 and isinstance(t[1], dict):
+            out.append(make_task(path, dict(t.json_metadata or {})))
+        elif isinstance(t, tuple) and len(t) == 2 and isinstance(t[1], (dict, TaskParams)):
             out.append(make_task(t[0], t[1]))
         else:
             raise TypeError(
-                f"tasks[{i}]: expected a (sampler, params) pair or a sinter.Task, got {t!r}"
+                f"tasks[{i}]: expected a (sampler, params) pair, a sim.TaskParams or a "
+                f"sinter.Task, got {t!r}"
             )
     return out
 
@@ -167,6 +187,301 @@ def _check_args(max_shots, max_errors, seed, shard):
     return shard
 
 
+class Scheduler:
+    """The tasks of one collection, their fixed chunk grids and the stop rule.
+
+    Building one validates everything (the tasks, ``max_shots``, ``max_errors``,
+    ``seed``, ``shard``, the executor) and subtracts ``existing`` rows (earlier runs,
+    ``sinter.TaskStats``) from each task's budget; nothing is sampled until :meth:`run` is
+    iterated.  Arguments are those of :func:`collect`; the result file is
+    :func:`prepare_collect`'s business.
+
+    Examples
+    --------
+    >>> s = Scheduler([("repetition", {"n": 3, "p": 0.1})], max_shots=1000, seed=1,
+    ...               workers=1)
+    >>> s.remaining_shots()
+    1000
+    >>> rows = [r for update in s.run() for r in update.new_stats]
+    >>> sum(r.shots for r in rows), s.totals()[0].shots
+    (1000, 1000)
+    """
+
+    def __init__(self, tasks: Iterable[Any], *, max_shots: int, max_errors: int | None = None,
+                 seed: int | None = None, workers: int | None = None, executor: Any = None,
+                 shard: tuple[int, int] | None = None,
+                 existing: Iterable[sinter.TaskStats] = ()):
+        self.k, self.n_shards = _check_args(max_shots, max_errors, seed, shard)
+        check_executor(executor, workers)
+        self.max_shots = int(max_shots)
+        self.max_errors = max_errors
+        self.seed = None if seed is None else int(seed)
+        self.workers = workers
+        self.executor = executor
+        pairs = normalize_tasks(tasks)
+        prior = {s.strong_id: s for s in combine(existing)}
+        self.states: list[_State] = []
+        seen: set[str] = set()
+        for task, spath in pairs:
+            sid = task.strong_id()
+            if sid in seen:
+                continue
+            seen.add(sid)
+            chunk = int(resolve_sampler(spath).chunk_shots(task.json_metadata))
+            if chunk < 1:
+                raise ValueError(f"{spath}.chunk_shots returned {chunk}; must be >= 1")
+            template = sinter.TaskStats(strong_id=sid, decoder=task.decoder,
+                                        json_metadata=task.json_metadata, shots=0)
+            p = prior.get(sid)
+            pr = p.to_anon_stats() if p else sinter.AnonTaskStats()
+            st = _State(template=template, path=spath, chunk=chunk, prior=pr,
+                        pieces=self._grid(chunk, pr.shots))
+            st.done = max_errors is not None and pr.errors >= max_errors
+            self.states.append(st)
+        self._inflight: dict[Future, tuple[_State, int, int]] = {}
+        self._ex: Any = None
+        self._target_seconds = 0.25
+
+    def _grid(self, chunk: int, done_shots: int) -> Iterator[_Piece]:
+        return _pieces(self.k, self.n_shards, chunk, done_shots, self.max_shots)
+
+    def remaining_shots(self) -> int:
+        """Shots still to run (before any ``max_errors`` stop)."""
+        return sum(pc.shots for st in self.states if not st.done
+                   for pc in self._grid(st.chunk, st.prior.shots + st.committed.shots))
+
+    def totals(self) -> list[sinter.TaskStats]:
+        """One row per task (input order): everything committed, earlier runs included."""
+        return [_row(st.template, st.total()) for st in self.states]
+
+    def status(self) -> str:
+        """``"tasks D/N errors E"``."""
+        ndone = sum(st.done for st in self.states)
+        errs = sum(st.total().errors for st in self.states)
+        return f"tasks {ndone}/{len(self.states)} errors {errs}"
+
+    # ----- the run loop ---------------------------------------------------------------
+    def _dispatch(self, st: _State) -> bool:
+        if st.done or st.exhausted:
+            return False
+        # Batch consecutive pieces so one future takes about target_seconds.
+        per_piece = st.sec_per_shot * st.chunk
+        nb = 1 if per_piece <= 0 else max(1, min(256, int(self._target_seconds / per_piece)))
+        batch: list[_Piece] = []
+        for _ in range(nb):
+            try:
+                batch.append(next(st.pieces))
+            except StopIteration:
+                st.exhausted = True
+                break
+        if not batch:
+            return False
+        fut = self._ex.submit(
+            _run_pieces, st.path, st.params, st.sid, self.seed,
+            [(pc.chunk, pc.offset, pc.shots, pc.chunk * st.chunk + pc.offset) for pc in batch],
+        )
+        self._inflight[fut] = (st, st.dispatched, len(batch))
+        st.dispatched += len(batch)
+        return True
+
+    def _commit(self, st: _State) -> None:
+        while not st.done and st.next_commit in st.results:
+            r = st.results.pop(st.next_commit)
+            st.next_commit += 1
+            st.committed += r
+            st.unsaved += r
+            if self.max_errors is not None and st.total().errors >= self.max_errors:
+                st.done = True
+        if st.exhausted and st.next_commit == st.dispatched and not st.results:
+            st.done = True
+        if st.done:
+            st.results.clear()
+
+    def _fill(self, max_inflight: int, rr: int) -> int:
+        """Fill the pipeline round-robin over the tasks still running."""
+        progressed = True
+        while len(self._inflight) < max_inflight and progressed:
+            progressed = False
+            pool = [st for st in self.states if not st.done and not st.exhausted]
+            for _ in range(len(pool)):
+                st = pool[rr % len(pool)]
+                rr += 1
+                if self._dispatch(st):
+                    progressed = True
+                    break
+        return rr
+
+    def _receive(self) -> None:
+        finished, _ = wait(list(self._inflight), return_when=FIRST_COMPLETED)
+        for fut in finished:
+            st, first, count = self._inflight.pop(fut)
+            if st.done or fut.cancelled():
+                continue  # a task already stopped (max_errors): its late pieces are dropped
+            res = fut.result()
+            shots = sum(r.shots for r in res)
+            secs = sum(r.seconds for r in res)
+            if shots:
+                est = secs / shots
+                st.sec_per_shot = est if st.sec_per_shot == 0 else 0.5 * (st.sec_per_shot + est)
+            for i, r in enumerate(res):
+                st.results[first + i] = r
+            self._commit(st)
+            if st.done:
+                for f2, (s2, _, _) in list(self._inflight.items()):
+                    if s2 is st and f2.cancel():
+                        del self._inflight[f2]  # never started; a cancelled future has no result
+
+    def _update(self) -> sinter.Progress:
+        rows = []
+        for st in self.states:
+            u = st.unsaved
+            if u.shots or u.errors or u.discards:
+                rows.append(_row(st.template, u))
+                st.unsaved = sinter.AnonTaskStats()
+        return sinter.Progress(new_stats=tuple(rows), status_message=self.status())
+
+    def run(self) -> Iterator[sinter.Progress]:
+        """Sample until every task meets its stop rule, yielding :class:`sinter.Progress`
+        updates (newly committed rows, at most about once a second, and a last one)."""
+        # Warm kernels in this process first, so JIT time stays out of the figures and the
+        # Numba cache is written before any worker starts.
+        warmed: set[str] = set()
+        for st in self.states:
+            if st.path not in warmed and not st.done:
+                resolve_sampler(st.path).warm(st.params)
+                warmed.add(st.path)
+        self._ex, owned, parallel = as_executor(self.executor, self.workers)
+        self._target_seconds = 0.5 if parallel > 1 else 0.25
+        last = time.monotonic()
+        try:
+            max_inflight = max(2, 2 * parallel)
+            rr = 0
+            while True:
+                rr = self._fill(max_inflight, rr)
+                if not self._inflight:
+                    for st in self.states:
+                        self._commit(st)
+                    if all(st.done or st.exhausted for st in self.states):
+                        break
+                    continue
+                self._receive()
+                if time.monotonic() - last >= 1.0:
+                    update = self._update()
+                    last = time.monotonic()
+                    if update.new_stats:
+                        yield update
+            yield self._update()
+        finally:
+            if owned:
+                self._ex.shutdown(wait=True, cancel_futures=True)
+            self._inflight.clear()
+
+
+def iter_collect(tasks: Iterable[Any], *, max_shots: int, max_errors: int | None = None,
+                 seed: int | None = None, workers: int | None = None, executor: Any = None,
+                 shard: tuple[int, int] | None = None,
+                 existing: Iterable[sinter.TaskStats] = ()) -> Iterator[sinter.Progress]:
+    """Sample tasks, yielding :class:`sinter.Progress` updates (as ``sinter.iter_collect``).
+
+    Arguments are checked when this is called, before anything is sampled; the rows of
+    every update add up to what a task sampled (``existing`` rows, from earlier runs,
+    are subtracted from each task's budget and not yielded again).  See :func:`collect`.
+
+    Examples
+    --------
+    >>> updates = iter_collect([("repetition", {"n": 3, "p": 0.1})], max_shots=500, seed=1,
+    ...                        workers=1)
+    >>> sum(row.shots for u in updates for row in u.new_stats)
+    500
+    """
+    return Scheduler(tasks, max_shots=max_shots, max_errors=max_errors, seed=seed,
+                     workers=workers, executor=executor, shard=shard, existing=existing).run()
+
+
+def _consume(scheduler: Scheduler, resume: ResumeFile | None,
+             progress: bool | None) -> list[sinter.TaskStats]:
+    """Run ``scheduler``: append each update's rows to the file, drive the bar."""
+    show = sys.stderr.isatty() if progress is None else bool(progress)
+    bar = None
+    if show:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=scheduler.remaining_shots(), unit="shot", file=sys.stderr,
+                   dynamic_ncols=True, desc="collect")
+    try:
+        for update in scheduler.run():
+            if resume is not None and update.new_stats:
+                resume.append(update.new_stats)
+            if bar is not None:
+                bar.update(sum(r.shots for r in update.new_stats))
+                bar.set_postfix_str(update.status_message, refresh=False)
+    finally:
+        if bar is not None:
+            bar.close()
+    return scheduler.totals()
+
+
+def prepare_collect(
+    tasks: Iterable[Any],
+    *,
+    max_shots: int,
+    max_errors: int | None = None,
+    seed: int | None = None,
+    workers: int | None = None,
+    executor: Any = None,
+    shard: tuple[int, int] | None = None,
+    save_resume_filepath: str | Path | None = None,
+    progress: bool | None = None,
+    allow_seed_change: bool = False,
+) -> Callable[[], list[sinter.TaskStats]]:
+    """Check everything :func:`collect` would (the arguments, every task, the result file:
+    locked, repaired, its rows checked against the run) and return the run itself.
+
+    Nothing is sampled until the returned function is called; if it never is, call
+    ``.close()`` on it to release the file.  The command line uses this to tell input
+    rejected up front (exit code 2) from a failure while sampling (exit code 1).
+    """
+    k, n_shards = _check_args(max_shots, max_errors, seed, shard)
+    check_executor(executor, workers)  # before the result file is touched
+    check_bool("allow_seed_change", allow_seed_change)
+    pairs = normalize_tasks(tasks)
+    opts = dict(max_shots=max_shots, max_errors=max_errors, seed=seed, workers=workers,
+                executor=executor, shard=shard)
+    if save_resume_filepath is None:
+        scheduler = Scheduler(pairs, **opts)
+        return _Run(scheduler, None, progress)
+    # locked for the whole run; a file that is not ours is refused before any repair
+    resume = ResumeFile(save_resume_filepath)
+    try:
+        scheduler = Scheduler(pairs, existing=resume.prior.values(), **opts)
+        for st in scheduler.states:
+            resume.check(st.sid, seed=seed, shard=(k, n_shards), chunk_shots=st.chunk,
+                         allow_seed_change=allow_seed_change)
+    except BaseException:
+        resume.close(failed=True)
+        raise
+    return _Run(scheduler, resume, progress)
+
+
+class _Run:
+    """A prepared collection: call it to sample (once); the result file is released
+    afterwards, or by :meth:`close` if it is never called."""
+
+    def __init__(self, scheduler: Scheduler, resume: ResumeFile | None,
+                 progress: bool | None):
+        self.scheduler, self.resume, self.progress = scheduler, resume, progress
+
+    def __call__(self) -> list[sinter.TaskStats]:
+        if self.resume is None:
+            return _consume(self.scheduler, None, self.progress)
+        with self.resume:  # released (and an empty new file removed) if this fails
+            return _consume(self.scheduler, self.resume, self.progress)
+
+    def close(self) -> None:
+        if self.resume is not None:
+            self.resume.close(failed=True)
+
+
 def collect(
     tasks: Iterable[Any],
     *,
@@ -186,7 +501,9 @@ def collect(
     ----------
     tasks
         ``(sampler, params)`` pairs (sampler: a registered name such as ``"repetition"``,
-        or an import path ``"module:Class"``), or tasks from :func:`sim.make_task`.
+        or an import path ``"module:Class"``; params: a dict or declared
+        :class:`sim.TaskParams`), declared parameters alone, or tasks from
+        :func:`sim.make_task`.
     max_shots
         Shots per task (for a shard: the task's whole budget, of which the shard runs
         its slice).
@@ -223,225 +540,10 @@ def collect(
     >>> stats[0].shots
     10000
     """
-    k, n_shards = _check_args(max_shots, max_errors, seed, shard)
-    check_executor(executor, workers)  # before the result file is touched
-    check_bool("allow_seed_change", allow_seed_change)
-    pairs = normalize_tasks(tasks)
-    if save_resume_filepath is None:
-        return _collect(pairs, k, n_shards, max_shots, max_errors, seed, workers, executor,
-                        progress, allow_seed_change, None)
-    # locked for the whole run; a file that is not ours is refused before any repair
-    with ResumeFile(save_resume_filepath) as resume:
-        return _collect(pairs, k, n_shards, max_shots, max_errors, seed, workers, executor,
-                        progress, allow_seed_change, resume)
-
-
-def _collect(pairs, k, n_shards, max_shots, max_errors, seed, workers, executor, progress,
-             allow_seed_change, resume):
-    prior: dict[str, sinter.TaskStats] = resume.prior if resume is not None else {}
-    states: list[_State] = []
-    seen: set[str] = set()
-    for task, spath in pairs:
-        sid = task.strong_id()
-        if sid in seen:
-            continue
-        seen.add(sid)
-        sampler = resolve_sampler(spath)
-        chunk = int(sampler.chunk_shots(task.json_metadata))
-        if chunk < 1:
-            raise ValueError(f"{spath}.chunk_shots returned {chunk}; must be >= 1")
-        if resume is not None:
-            resume.check(sid, seed=seed, shard=(k, n_shards), chunk_shots=chunk,
-                         allow_seed_change=allow_seed_change)
-        p = prior.get(sid)
-        pr = (
-            sinter.AnonTaskStats(
-                shots=p.shots,
-                errors=p.errors,
-                discards=p.discards,
-                seconds=p.seconds,
-                custom_counts=p.custom_counts,
-            )
-            if p
-            else sinter.AnonTaskStats()
-        )
-        st = _State(
-            task=task,
-            sid=sid,
-            path=spath,
-            params=task.json_metadata,
-            chunk=chunk,
-            prior=pr,
-            pieces=_pieces(k, n_shards, chunk, pr.shots, int(max_shots)),
-        )
-        if max_errors is not None and pr.errors >= max_errors:
-            st.done = True
-        states.append(st)
-
-    # Warm kernels in this process first, so JIT time stays out of the figures and the
-    # Numba cache is written before any worker starts.
-    warmed: set[str] = set()
-    for st in states:
-        if st.path not in warmed and not st.done:
-            resolve_sampler(st.path).warm(st.params)
-            warmed.add(st.path)
-
-    ex, owned, parallel = as_executor(executor, workers)
-    show = sys.stderr.isatty() if progress is None else bool(progress)
-    bar = None
-    if show:
-        from tqdm.auto import tqdm
-
-        remaining = 0
-        for st in states:
-            if not st.done:
-                remaining += sum(pc.shots for pc in _pieces(k, n_shards, st.chunk, st.prior.shots,
-                                                              int(max_shots)))
-        bar = tqdm(total=remaining, unit="shot", file=sys.stderr, dynamic_ncols=True,
-                   desc="collect")
-
-    inflight: dict[Future, tuple[_State, int, int]] = {}
-    target_seconds = 0.5 if parallel > 1 else 0.25
-    last_flush = time.monotonic()
-
-    def flush(force: bool = False) -> None:
-        nonlocal last_flush
-        if not force and time.monotonic() - last_flush < 1.0:
-            return
-        rows = []
-        for st in states:
-            u = st.unsaved
-            if u.shots or u.errors or u.discards:
-                rows.append(
-                    sinter.TaskStats(
-                        strong_id=st.sid,
-                        decoder=st.task.decoder,
-                        json_metadata=st.task.json_metadata,
-                        shots=u.shots,
-                        errors=u.errors,
-                        discards=u.discards,
-                        seconds=u.seconds,
-                        custom_counts=u.custom_counts,
-                    )
-                )
-                st.unsaved = sinter.AnonTaskStats()
-        if rows and resume is not None:
-            resume.append(rows)
-        last_flush = time.monotonic()
-
-    def dispatch(st: _State) -> bool:
-        if st.done or st.exhausted:
-            return False
-        # Batch consecutive pieces so one future takes about target_seconds.
-        per_piece = st.sec_per_shot * st.chunk
-        nb = 1 if per_piece <= 0 else max(1, min(256, int(target_seconds / per_piece)))
-        batch: list[_Piece] = []
-        for _ in range(nb):
-            try:
-                batch.append(next(st.pieces))
-            except StopIteration:
-                st.exhausted = True
-                break
-        if not batch:
-            return False
-        fut = ex.submit(
-            _run_pieces,
-            st.path,
-            st.params,
-            st.sid,
-            None if seed is None else int(seed),
-            [(pc.chunk, pc.offset, pc.shots, pc.chunk * st.chunk + pc.offset) for pc in batch],
-        )
-        inflight[fut] = (st, st.dispatched, len(batch))
-        st.dispatched += len(batch)
-        return True
-
-    def commit(st: _State) -> None:
-        while not st.done and st.next_commit in st.results:
-            r = st.results.pop(st.next_commit)
-            st.next_commit += 1
-            st.committed += r
-            st.unsaved += r
-            if bar is not None:
-                bar.update(r.shots)
-            if max_errors is not None and st.total().errors >= max_errors:
-                st.done = True
-        if st.exhausted and st.next_commit == st.dispatched and not st.results:
-            st.done = True
-        if st.done:
-            st.results.clear()
-
-    try:
-        max_inflight = max(2, 2 * parallel)
-        rr = 0
-        while True:
-            active = [st for st in states if not st.done]
-            # fill the pipeline round-robin over tasks still running
-            progressed = True
-            while len(inflight) < max_inflight and progressed:
-                progressed = False
-                pool = [st for st in active if not st.exhausted]
-                for _ in range(len(pool)):
-                    st = pool[rr % len(pool)]
-                    rr += 1
-                    if dispatch(st):
-                        progressed = True
-                        break
-            if not inflight:
-                for st in states:
-                    commit(st)
-                if all(st.done for st in states):
-                    break
-                if not any(not st.exhausted for st in states if not st.done):
-                    break
-                continue
-            finished, _ = wait(list(inflight), return_when=FIRST_COMPLETED)
-            for fut in finished:
-                st, first, count = inflight.pop(fut)
-                if st.done or fut.cancelled():
-                    continue  # a task already stopped (max_errors): its late pieces are dropped
-                res = fut.result()
-                shots = sum(r.shots for r in res)
-                secs = sum(r.seconds for r in res)
-                if shots:
-                    est = secs / shots
-                    st.sec_per_shot = est if st.sec_per_shot == 0 else 0.5 * (st.sec_per_shot + est)
-                for i, r in enumerate(res):
-                    st.results[first + i] = r
-                commit(st)
-                if st.done:
-                    for f2, (s2, _, _) in list(inflight.items()):
-                        if s2 is st and f2.cancel():
-                            del inflight[f2]  # never started; a cancelled future has no result
-            if bar is not None:
-                ndone = sum(st.done for st in states)
-                errs = sum(st.total().errors for st in states)
-                bar.set_postfix_str(f"tasks {ndone}/{len(states)} errors {errs}", refresh=False)
-            flush()
-        flush(force=True)  # (the file exists from the start: a shard with an empty slice
-        # leaves its header-only file)
-    finally:
-        if bar is not None:
-            bar.close()
-        if owned:
-            ex.shutdown(wait=True, cancel_futures=True)
-
-    out = []
-    for st in states:
-        t = st.total()
-        out.append(
-            sinter.TaskStats(
-                strong_id=st.sid,
-                decoder=st.task.decoder,
-                json_metadata=st.task.json_metadata,
-                shots=t.shots,
-                errors=t.errors,
-                discards=t.discards,
-                seconds=t.seconds,
-                custom_counts=t.custom_counts,
-            )
-        )
-    return out
+    return prepare_collect(tasks, max_shots=max_shots, max_errors=max_errors, seed=seed,
+                           workers=workers, executor=executor, shard=shard,
+                           save_resume_filepath=save_resume_filepath, progress=progress,
+                           allow_seed_change=allow_seed_change)()
 
 
 def sinter_decoders(tasks: Iterable[Any]) -> dict[str, Sampler]:
@@ -458,5 +560,3 @@ def sinter_decoders(tasks: Iterable[Any]) -> dict[str, Sampler]:
     for task, path in normalize_tasks(tasks):
         out[task.decoder] = resolve_sampler(path)
     return out
-
-

@@ -322,8 +322,10 @@ def make_task(sampler: str | Sampler, params: dict[str, Any]) -> tuple[sinter.Ta
     else:
         path = sampler_path(sampler)
         inst = resolve_sampler(path)
+    if not isinstance(params, dict) and callable(getattr(params, "to_json", None)):
+        params = params.to_json()  # declared sim.TaskParams
     if not isinstance(params, dict):
-        raise TypeError(f"params must be a dict, got {type(params).__name__}")
+        raise TypeError(f"params must be a dict or sim.TaskParams, got {type(params).__name__}")
     clean = canonical(inst.validate(dict(params)))
     task = sinter.Task(
         circuit=PLACEHOLDER_CIRCUIT,

@@ -33,6 +33,10 @@ __all__ = [
 
 
 def __getattr__(name: str):
+    if name == "__version__":  # the distribution's version, without importing more now
+        from sim import __version__
+
+        return __version__
     if name in __all__:
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'unlearn' has no attribute {name!r}")

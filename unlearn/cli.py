@@ -1,8 +1,11 @@
-"""``erasurelab unlearn deletion|audit|worstcase|gslora|erase ...``.
+"""Machine unlearning: certified deletion, audits, worst-case forget sets, GS-LoRA.
 
-Each subcommand runs its experiment function over seeds through :func:`sim.run_grid`,
-writing tidy CSV to ``--out`` and a figure beside it (``--figure``, default ``OUT.png``).
-``erase`` is handed, with the rest of the command line, to ``unlearn.erase_cli:main``.
+Verbs of ``erasurelab unlearn`` (registered through the ``erasurelab.commands`` entry
+point, built with the shared machinery of :mod:`sim.cli`): ``deletion``, ``audit``,
+``worstcase``, ``gslora``.  Each runs its experiment function over seeds through
+:func:`sim.run_grid`, writing tidy CSV to ``--out`` and a figure beside it
+(``--figure``, default ``OUT.png``).  ``erase`` is handed, with the rest of the command
+line, to ``unlearn.erase_cli:main``, and ``llm`` to ``unlearn.llm.cli:main``.
 
 Examples
 --------
@@ -13,17 +16,17 @@ Examples
 from __future__ import annotations
 
 import argparse
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["main"]
+from sim.cli import ListAction, Parser, add_output_flags, domain_main
 
+__all__ = ["main", "register"]
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        raise ValueError(message)
+#: ``erasurelab unlearn ARGS`` as a function (``main(["audit", "--out", "a.csv"])``).
+main = domain_main("unlearn")
 
 
 def _seeds(text: str) -> list[int]:
@@ -38,63 +41,93 @@ def _seeds(text: str) -> list[int]:
     return [int(v) for v in vals]
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="erasurelab unlearn", description="machine unlearning experiments")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+def register(parser: argparse.ArgumentParser) -> None:
+    """Add the verbs of ``erasurelab unlearn`` to ``parser``."""
+    sub = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=Parser)
 
     def common(sp, seeds):
         sp.add_argument("--seeds", default=str(seeds),
-                        help="a count N (seeds 0..N-1) or a list 'a,b,c'")
-        sp.add_argument("--out", required=True, help="tidy CSV (appended to; resumes)")
+                        help=f"a count N (seeds 0..N-1) or a list 'a,b,c' (default {seeds})")
         sp.add_argument("--figure", default=None, help="figure path (default OUT.png)")
-        sp.add_argument("--no-progress", action="store_true")
+        add_output_flags(sp, "tidy CSV (appended to; resumes)")
+        sp.set_defaults(handler=_run)
 
     d = sub.add_parser("deletion", help="certified vs empirical deletion ε as steps grow")
-    d.add_argument("--dataset", default="breast_cancer", choices=["breast_cancer"])
-    d.add_argument("--deletions", type=int, default=20, help="records deleted (k)")
-    d.add_argument("--sigma", type=float, default=0.05)
-    d.add_argument("--lam", type=float, default=1e-2)
-    d.add_argument("--chains", type=int, default=400)
-    d.add_argument("--learn-steps", type=int, default=2000)
-    d.add_argument("--steps", default="0,25,50,100,200,400",
-                   help="deletion steps K_U: list or START:STOP:COUNT")
-    d.add_argument("--select", default="influential", choices=["influential", "random"])
-    d.add_argument("--delta", type=float, default=1e-3)
+    d.add_argument("--dataset", default="breast_cancer", choices=["breast_cancer"],
+                   help="dataset (default breast_cancer)")
+    d.add_argument("--deletions", type=int, default=20, help="records deleted k (default 20)")
+    d.add_argument("--sigma", type=float, default=0.05,
+                   help="Langevin noise scale σ (default 0.05)")
+    d.add_argument("--lam", type=float, default=1e-2,
+                   help="L2 regularisation λ (default 0.01)")
+    d.add_argument("--chains", type=int, default=400,
+                   help="Langevin chains for the empirical estimates (default 400)")
+    d.add_argument("--learn-steps", type=int, default=2000,
+                   help="learning steps before deletion (default 2000)")
+    d.add_argument("--steps", action=ListAction, default=[0, 25, 50, 100, 200, 400],
+                   help="deletion steps K_U: a list or START:STOP:COUNT "
+                        "(default 0 25 50 100 200 400)")
+    d.add_argument("--select", default="influential", choices=["influential", "random"],
+                   help="which records are deleted (default influential)")
+    d.add_argument("--delta", type=float, default=1e-3, help="δ of (ε, δ) (default 0.001)")
     common(d, 2)
 
     a = sub.add_parser("audit", help="MIA / U-LiRA / KS audits of original vs retrain")
-    a.add_argument("--frac", type=float, default=0.1)
-    a.add_argument("--ensemble", type=int, default=5)
-    a.add_argument("--epochs", type=int, default=20)
+    a.add_argument("--frac", type=float, default=0.1, help="forget fraction (default 0.1)")
+    a.add_argument("--ensemble", type=int, default=5,
+                   help="shadow/retrain models per audit (default 5)")
+    a.add_argument("--epochs", type=int, default=20, help="training epochs (default 20)")
     common(a, 10)
 
     w = sub.add_parser("worstcase", help="worst-case forget sets vs random / lowest-loss")
-    w.add_argument("--frac", type=float, default=0.1)
-    w.add_argument("--selectors", default="random,lowest,bilevel")
-    w.add_argument("--ensemble", type=int, default=3)
+    w.add_argument("--frac", type=float, default=0.1, help="forget fraction (default 0.1)")
+    w.add_argument("--selectors", action=ListAction, default=["random", "lowest", "bilevel"],
+                   help="forget-set selectors: random, lowest, bilevel (default all)")
+    w.add_argument("--ensemble", type=int, default=3,
+                   help="retrain models per estimate (default 3)")
     w.add_argument("--approx", default="ft", choices=["ft", "ga"],
                    help="approximate unlearning: fine-tune on retained data, or gradient ascent")
     common(w, 3)
 
     g = sub.add_parser("gslora", help="GS-LoRA continual forgetting on the digits MLP")
-    g.add_argument("--tasks", type=int, default=4)
-    g.add_argument("--alpha", type=float, default=1e-4)
-    g.add_argument("--beta", type=float, default=1.0)
-    g.add_argument("--bnd", type=float, default=10.0)
-    g.add_argument("--rank", type=int, default=8)
-    g.add_argument("--steps", type=int, default=200)
-    g.add_argument("--proximal", action="store_true")
+    g.add_argument("--tasks", type=int, default=4, help="forgetting tasks, 1-4 (default 4)")
+    g.add_argument("--alpha", type=float, default=1e-4,
+                   help="group-sparsity weight α (default 1e-4)")
+    g.add_argument("--beta", type=float, default=1.0, help="forgetting-loss weight β "
+                   "(default 1)")
+    g.add_argument("--bnd", type=float, default=10.0, help="forgetting-loss bound "
+                   "(default 10)")
+    g.add_argument("--rank", type=int, default=8, help="LoRA rank (default 8)")
+    g.add_argument("--steps", type=int, default=200, help="training steps per task "
+                   "(default 200)")
+    g.add_argument("--proximal", action="store_true",
+                   help="proximal group-sparsity updates instead of the penalty")
     common(g, 2)
 
-    sub.add_parser("erase", help="closed-form concept erasure (see erasurelab unlearn erase -h)",
-                   add_help=False)
-    sub.add_parser("llm", help="right to be forgotten in a small LM: train|forget|audit "
-                   "(see erasurelab unlearn llm -h)", add_help=False)
-    return p
+    e = sub.add_parser("erase", add_help=False,
+                       help="closed-form concept erasure (see erasurelab unlearn erase -h)")
+    e.set_defaults(handler=_erase, passthrough=True)
+    ll = sub.add_parser("llm", add_help=False, help="right to be forgotten in a small LM: "
+                        "train|forget|audit (see erasurelab unlearn llm -h)")
+    ll.set_defaults(handler=_llm, passthrough=True)
+
+
+def _erase(args: argparse.Namespace) -> int:
+    # a missing extra (tokenizers, safetensors...) becomes one line naming it (sim.cli)
+    from . import erase_cli
+
+    return erase_cli.main(list(args.extra_args))
+
+
+def _llm(args: argparse.Namespace) -> int:
+    # the language-model RTBF toolbox (torch, imported lazily)
+    from .llm import cli as llm_cli
+
+    return llm_cli.main(list(args.extra_args))
 
 
 def _validate(args):
-    if args.command == "deletion":
+    if args.verb == "deletion":
         if args.deletions < 1:
             raise ValueError(f"--deletions must be >= 1, got {args.deletions}")
         if args.sigma <= 0:
@@ -107,15 +140,15 @@ def _validate(args):
             raise ValueError(f"--delta must lie in (0, 1), got {args.delta}")
         if args.deletions >= 569:
             raise ValueError("--deletions must be smaller than the dataset (569)")
-    if args.command in ("audit", "worstcase") and not 0 < args.frac < 1:
+    if args.verb in ("audit", "worstcase") and not 0 < args.frac < 1:
         raise ValueError(f"--frac must lie in (0, 1), got {args.frac}")
-    if args.command == "audit" and args.ensemble < 3:
+    if args.verb == "audit" and args.ensemble < 3:
         raise ValueError(f"--ensemble must be >= 3, got {args.ensemble}")
-    if args.command == "worstcase":
-        bad = set(args.selectors.split(",")) - {"random", "lowest", "bilevel"}
+    if args.verb == "worstcase":
+        bad = set(args.selectors) - {"random", "lowest", "bilevel"}
         if bad:
             raise ValueError(f"--selectors: unknown selector(s) {sorted(bad)}")
-    if args.command == "gslora":
+    if args.verb == "gslora":
         if not 1 <= args.tasks <= 4:
             raise ValueError(f"--tasks must lie in [1, 4], got {args.tasks}")
         if args.alpha < 0 or args.beta < 0 or args.bnd < 0:
@@ -174,44 +207,24 @@ def _table(summary, keys, metrics):
     print("\n".join(lines))
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point; returns 0 on success, 2 on bad input (nothing written)."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["erase"]:
-        try:
-            from . import erase_cli
-        except ImportError as exc:
-            from sim.extras import missing_extra_message
+def _run(args: argparse.Namespace) -> Callable[[], int]:
+    """Validate a deletion/audit/worstcase/gslora command and return its job."""
+    _validate(args)
+    seeds = _seeds(args.seeds)
+    steps = [int(v) for v in args.steps] if args.verb == "deletion" else []
+    if any(s < 0 for s in steps):
+        raise ValueError("--steps must be >= 0")
+    return lambda: _experiment(args, seeds, steps)
 
-            print(missing_extra_message(exc, "erasurelab unlearn erase")
-                  or f"erasurelab unlearn erase: unavailable ({exc})", file=sys.stderr)
-            return 2
-        return erase_cli.main(argv[1:])
-    if argv[:1] == ["llm"]:  # the language-model RTBF toolbox (torch, imported lazily)
-        from .llm import cli as llm_cli
 
-        return llm_cli.main(argv[1:])
-    try:
-        args = _parser().parse_args(argv)
-        if args.command is None:
-            raise ValueError("a subcommand is required: deletion|audit|worstcase|gslora|erase")
-        _validate(args)
-        seeds = _seeds(args.seeds)
-        from sim import parse_values
-
-        steps = [int(v) for v in parse_values(args.steps)] if args.command == "deletion" else []
-        if any(s < 0 for s in steps):
-            raise ValueError("--steps must be >= 0")
-    except (ValueError, TypeError) as exc:
-        print(f"erasurelab unlearn: error: {exc}", file=sys.stderr)
-        return 2
+def _experiment(args: argparse.Namespace, seeds: list[int], steps: list[int]) -> int:
     import sim
 
     from . import experiments as ex
 
     progress = False if args.no_progress else None
     fig = _figure(args)
-    if args.command == "deletion":
+    if args.verb == "deletion":
         grid = {"dataset": [args.dataset], "k": [args.deletions], "sigma": [args.sigma],
                 "lam": [args.lam], "chains": [args.chains], "learn_steps": [args.learn_steps],
                 "select": [args.select], "delta": [args.delta], "steps": steps}
@@ -232,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
               caption="Lines: mean over seeds; bands: 95 % Student-t interval over seeds, "
                       "cut at 0 (ε ≥ 0). Upper bounds: Rényi accounting of noisy gradient "
                       "descent (bound: chien24-code).")
-    elif args.command == "audit":
+    elif args.verb == "audit":
         grid = {"frac": [args.frac], "ensemble": [args.ensemble], "epochs": [args.epochs]}
         summary = sim.run_grid(ex.audit, grid, seeds=seeds, out=args.out, progress=progress)
         rows = [r for r in sim.read_grid(args.out) if r["seed"] in set(seeds)]
@@ -249,15 +262,15 @@ def main(argv: list[str] | None = None) -> int:
                   f"Wilcoxon p = {t['p_wilcoxon']:.3g}, t-test p = {t['p_ttest']:.3g}")
         _bar(summary, ["mia_auc_orig", "mia_auc_retrain", "tpr1_orig", "tpr1_retrain",
                        "ulira_p_orig", "ulira_p_retrain"], fig, "digits MLP audit")
-    elif args.command == "worstcase":
-        grid = {"selector": args.selectors.split(","), "frac": [args.frac],
+    elif args.verb == "worstcase":
+        grid = {"selector": list(args.selectors), "frac": [args.frac],
                 "ensemble": [args.ensemble], "approx": [args.approx]}
         summary = sim.run_grid(ex.worstcase, grid, seeds=seeds, out=args.out, progress=progress)
         _table(summary, ["selector"], ["gap", "ref_spread", "excess", "gap_ratio", "forget_acc_ft",
                                        "forget_acc_retrain"])
         _bar([dict(s, metric=f"{s['metric']}:{s['selector']}") for s in summary
               if s["metric"] == "excess"], None, fig, "fine-tune vs retrain gap (excess TV)")
-    elif args.command == "gslora":
+    else:
         grid = {"n_tasks": [args.tasks], "alpha": [args.alpha], "beta": [args.beta],
                 "bnd": [args.bnd], "rank": [args.rank], "steps": [args.steps],
                 "proximal": [bool(args.proximal)]}

@@ -12,8 +12,8 @@ import sim
 def test_simulate_stim_backend_agrees_with_direct():
     # pure erasure, erasure-ml: both estimate P(odd winding)/2 with independent samples
     model = fbqc.HardwareAgnostic(0.11, 0.0)
-    a = fbqc.simulate("6ring", 6, model, decoder="erasure-ml", shots=6000, seed=1)
-    b = fbqc.simulate("6ring", 6, model, decoder="erasure-ml", shots=6000, seed=2,
+    a = fbqc.simulate("6ring", model, L=6, decoder="erasure-ml", shots=6000, seed=1)
+    b = fbqc.simulate("6ring", model, L=6, decoder="erasure-ml", shots=6000, seed=2,
                       backend="stim")
     pa, pb = a.errors / a.shots, b.errors / b.shots
     pool = (a.errors + b.errors) / (a.shots + b.shots)
@@ -23,7 +23,7 @@ def test_simulate_stim_backend_agrees_with_direct():
 
 def test_bad_backend_is_rejected():
     with pytest.raises(ValueError, match="backend"):
-        fbqc.simulate("6ring", 4, fbqc.HardwareAgnostic(0.1, 0), shots=10, backend="gpu")
+        fbqc.simulate("6ring", fbqc.HardwareAgnostic(0.1, 0), L=4, shots=10, backend="gpu")
     with pytest.raises(ValueError, match="backend"):
         sim.make_task("fbqc", {"network": "6ring", "L": 4, "backend": "gpu"})
 
@@ -39,16 +39,16 @@ def test_sampler_backend_default_keeps_ids_and_stim_runs():
 
 
 def test_resource_state_noise_reaches_simulate_sampler_and_cli(tmp_path):
-    from fbqc.cli import sweep_main
+    from sim.cli import main
 
     zero = fbqc.HardwareAgnostic(0, 0)
-    r = fbqc.simulate("6ring", 3, zero, decoder="mwpm-correlated", shots=400, seed=3,
+    r = fbqc.simulate("6ring", zero, L=3, decoder="mwpm-correlated", shots=400, seed=3,
                       backend="stim", p_state=0.02)
     assert 0 < r.errors < r.shots  # the noise is there and decoded
-    assert fbqc.simulate("6ring", 3, zero, decoder="mwpm", shots=200, seed=3,
+    assert fbqc.simulate("6ring", zero, L=3, decoder="mwpm", shots=200, seed=3,
                          backend="stim").errors == 0
     with pytest.raises(ValueError, match="p_state"):
-        fbqc.simulate("6ring", 3, zero, shots=10, p_state=0.01)  # direct backend
+        fbqc.simulate("6ring", zero, L=3, shots=10, p_state=0.01)  # direct backend
     base = {"network": "6ring", "L": 3, "p_erasure": 0.0, "p_pauli": 0.0,
             "decoder": "mwpm-correlated", "backend": "stim"}
     t0, _ = sim.make_task("fbqc", base)
@@ -60,14 +60,14 @@ def test_resource_state_noise_reaches_simulate_sampler_and_cli(tmp_path):
         with pytest.raises(ValueError, match="p_state|decoder"):
             sim.make_task("fbqc", bad)
     out = tmp_path / "s.csv"
-    rc = sweep_main(["--network", "6ring", "--L", "3", "--backend", "stim", "--p-state",
+    rc = main(["fbqc", "sweep", "--network", "6ring", "--L", "3", "--backend", "stim", "--p-state",
                      "0,0.02", "--decoder", "mwpm-correlated", "--max-shots", "200",
                      "--seed", "1", "--workers", "1", "--no-progress", "--out", str(out)])
     assert rc == 0
     rows = {s.json_metadata.get("p_state", 0.0): s for s in sim.read_stats(out)}
     assert set(rows) == {0.0, 0.02} and rows[0.0].errors == 0 and rows[0.02].errors > 0
-    assert sweep_main(["--network", "6ring", "--L", "3", "--p-state", "0.01", "--max-shots",
-                       "10", "--out", str(tmp_path / "bad.csv")]) == 2
+    assert main(["fbqc", "sweep", "--network", "6ring", "--L", "3", "--p-state", "0.01",
+                 "--max-shots", "10", "--out", str(tmp_path / "bad.csv")]) == 2
     assert not (tmp_path / "bad.csv").exists()
 
 

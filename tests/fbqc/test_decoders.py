@@ -142,7 +142,7 @@ def test_weighted_growth_prefers_likely_edges():
 def test_decoders_agree_on_pure_erasure():
     """uf, mwpm and erasure-ml agree within CIs (Bonferroni over the 3 pairs)."""
     model = HardwareAgnostic(0.11, 0.0)
-    res = {d: simulate("6ring", 5, model, decoder=d, shots=n, seed=3)
+    res = {d: simulate("6ring", model, L=5, decoder=d, shots=n, seed=3)
            for d, n in (("uf", 3000), ("erasure-ml", 3000), ("mwpm", 1000))}
     cis = {d: sim.binomial_ci(r.errors, r.shots, confidence=1 - 0.01 / 3)
            for d, r in res.items()}

@@ -7,9 +7,10 @@ import pytest
 
 from fbqc.network import FusionNetwork
 from fbqc.optics import LinearOptics, basis_pattern, logical_erasure
-from fbqc.optics_cli import main as optics_main
-from fbqc.optics_sampler import OpticsSampler
-from fbqc.stim_cli import main as stim_main
+from fbqc.sampler import OpticsSampler
+from sim.cli import domain_main
+
+fbqc_main = domain_main("fbqc")
 
 Z = 4.0  # many comparisons in this file: Bonferroni-safe two-sided band
 
@@ -108,7 +109,7 @@ def test_sampler_validate_and_determinism():
     assert (a.errors, a.custom_counts) == (b.errors, b.custom_counts)
     for bad, match in (({"L": 4, "network": "6ring", "basis": "UU,RR"}, "shor22"),
                        ({"L": 4, "network": "6ring", "encoding": "x"}, "encoding"),
-                       ({"L": 4, "network": "6ring", "decoder": "mwpm"}, "decoder"),
+                       ({"L": 4, "network": "6ring", "decoder": "erasure-uf"}, "decoder"),
                        ({"L": 4, "network": "8ring"}, "network"),
                        ({"L": 4, "network": "6ring", "loss_per_photon": 2.0}, "loss"),
                        ({"L": 4, "network": "6ring", "p": 0.1}, "unknown")):
@@ -148,38 +149,39 @@ def test_standard_pattern_threshold_side():
         assert sign * (a - b) > 3.0 * sd  # two one-sided comparisons at 3σ
 
 
-def test_uf_and_ml_agree_on_erasure():
+def test_uf_mwpm_and_ml_agree_on_erasure():
     s = OpticsSampler()
     shots = 1500
     r = {}
-    for dec in ("erasure-ml", "uf"):
+    for dec in ("erasure-ml", "uf", "mwpm"):
         p = s.validate({"network": "6ring", "L": 6, "fusion_failure": 0.24, "decoder": dec})
         r[dec] = s.sample(p, shots, np.random.default_rng(11)).errors
     sd = np.sqrt(shots * 0.25)
     assert abs(r["uf"] - r["erasure-ml"]) < Z * np.sqrt(2) * sd
+    assert abs(r["mwpm"] - r["erasure-ml"]) < Z * np.sqrt(2) * sd
 
 
 def test_optics_cli(tmp_path):
     out = tmp_path / "o.csv"
-    rc = optics_main(["--L", "3", "4", "--fusion-failure", "0.1,0.3", "--basis", "random",
+    rc = fbqc_main(["optics", "--L", "3", "4", "--fusion-failure", "0.1,0.3", "--basis", "random",
                       "--max-shots", "40", "--seed", "1", "--workers", "1", "--out",
                       str(out), "--no-progress", "--threshold", "fusion_failure"])
     assert rc == 0 and out.exists()
-    assert optics_main(["--L", "3", "--max-shots", "10", "--out", str(out),
+    assert fbqc_main(["optics", "--L", "3", "--max-shots", "10", "--out", str(out),
                         "--basis", "diagonal"]) == 2
-    assert optics_main(["--L", "3", "--max-shots", "0", "--out", str(out)]) == 2
+    assert fbqc_main(["optics", "--L", "3", "--max-shots", "0", "--out", str(out)]) == 2
 
 
 def test_stim_cli(tmp_path, capsys):
     f = tmp_path / "c.stim"
-    assert stim_main(["circuit", "--network", "4star", "--L", "3", "--p-erasure", "0.1",
+    assert fbqc_main(["stim", "circuit", "--network", "4star", "--L", "3", "--p-erasure", "0.1",
                       "--out", str(f)]) == 0
     assert "HERALDED_PAULI_CHANNEL_1" in f.read_text()
-    assert stim_main(["simulate", "--network", "6ring", "--L", "3", "--p-erasure", "0.05",
+    assert fbqc_main(["stim", "simulate", "--network", "6ring", "--L", "3", "--p-erasure", "0.05",
                       "--shots", "20", "--seed", "1"]) == 0
     assert "6ring L=3" in capsys.readouterr().out
-    assert stim_main(["simulate", "--L", "3", "--shots", "5", "--decoder", "bp"]) == 2
-    assert stim_main(["circuit", "--L", "3", "--p-pauli", "-1"]) == 2
+    assert fbqc_main(["stim", "simulate", "--L", "3", "--shots", "5", "--decoder", "bp"]) == 2
+    assert fbqc_main(["stim", "circuit", "--L", "3", "--p-pauli", "-1"]) == 2
 
 
 def test_ur_rr_meets_the_average_rule_estimate_without_an_orientation_swap():

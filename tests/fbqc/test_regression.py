@@ -34,7 +34,7 @@ Z = norm.isf(1e-3 / len(CASES) / 2)
 @pytest.mark.parametrize("case", CASES, ids=[f"{c[0]}-{c[4]}-pE{c[2]}-pP{c[3]}" for c in CASES])
 def test_rate_matches_reference(case):
     kind, L, pe, pp, dec, k_ref, n_ref, n = case
-    r = simulate(kind, L, HardwareAgnostic(pe, pp), decoder=dec, shots=n, seed=4242)
+    r = simulate(kind, HardwareAgnostic(pe, pp), L=L, decoder=dec, shots=n, seed=4242)
     p1, p2 = r.errors / n, k_ref / n_ref
     pool = (r.errors + k_ref) / (n + n_ref)
     z = (p1 - p2) / math.sqrt(pool * (1 - pool) * (1 / n + 1 / n_ref))

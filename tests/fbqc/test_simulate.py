@@ -7,23 +7,23 @@ import pytest
 
 import sim
 from fbqc import HardwareAgnostic, simulate
-from fbqc.cli import main
 from fbqc.network import FusionNetwork
 from fbqc.noise import bernoulli
 from fbqc.sampler import FusionSampler
+from sim.cli import main
 
 
 def test_zero_noise_gives_no_errors():
     for kind in ("6ring", "4star"):
         for dec in ("uf", "mwpm", "erasure-ml"):
-            r = simulate(kind, 4, HardwareAgnostic(0.0, 0.0), decoder=dec, shots=50, seed=0)
+            r = simulate(kind, HardwareAgnostic(0.0, 0.0), L=4, decoder=dec, shots=50, seed=0)
             assert r.errors == 0 and not r.custom_counts
 
 
 def test_result_fields_and_determinism():
     net = FusionNetwork("6ring", 4)
-    a = simulate(net, 4, HardwareAgnostic(0.12, 0.0), shots=300, seed=7)
-    b = simulate("6ring", 4, HardwareAgnostic(0.12, 0.0), shots=300, seed=7)
+    a = simulate(net, HardwareAgnostic(0.12, 0.0), L=4, shots=300, seed=7)
+    b = simulate("6ring", HardwareAgnostic(0.12, 0.0), L=4, shots=300, seed=7)
     assert (a.shots, a.errors, a.custom_counts) == (b.shots, b.errors, b.custom_counts)
     assert a.seconds > 0 and 0 < a.errors < a.shots
     # primal-x failures are exactly the masks whose first character is E
@@ -32,7 +32,7 @@ def test_result_fields_and_determinism():
 
 
 def test_erasure_ml_records_windings():
-    r = simulate("6ring", 4, HardwareAgnostic(0.14, 0.0), decoder="erasure-ml", shots=400,
+    r = simulate("6ring", HardwareAgnostic(0.14, 0.0), L=4, decoder="erasure-ml", shots=400,
                  seed=2)
     w = r.custom_counts["winding:primal-x"]
     assert 0 < r.errors <= w
@@ -48,13 +48,13 @@ def test_bad_arguments():
     with pytest.raises(TypeError, match="p_pauli"):
         HardwareAgnostic(0, "0.1")
     with pytest.raises(ValueError, match="p_pauli = 0"):
-        simulate("6ring", 3, HardwareAgnostic(0.1, 0.01), decoder="erasure-ml", shots=1)
+        simulate("6ring", HardwareAgnostic(0.1, 0.01), L=3, decoder="erasure-ml", shots=1)
     with pytest.raises(ValueError, match="decoder"):
-        simulate("6ring", 3, HardwareAgnostic(0.1, 0.0), decoder="nope", shots=1)
+        simulate("6ring", HardwareAgnostic(0.1, 0.0), L=3, decoder="nope", shots=1)
     with pytest.raises(ValueError, match="L"):
-        simulate(FusionNetwork("6ring", 3), 4, HardwareAgnostic(0.1, 0.0), shots=1)
+        simulate(FusionNetwork("6ring", 3), HardwareAgnostic(0.1, 0.0), L=4, shots=1)
     with pytest.raises(ValueError, match="shots"):
-        simulate("6ring", 3, HardwareAgnostic(0.1, 0.0), shots=-1)
+        simulate("6ring", HardwareAgnostic(0.1, 0.0), L=3, shots=-1)
 
 
 def test_bernoulli_is_exact_in_distribution():
@@ -94,34 +94,45 @@ def test_collect_is_seeded():
 
 def test_cli_sweep_writes_csv(tmp_path, capsys):
     out = tmp_path / "stats.csv"
-    args = ["sweep", "--network", "6ring", "--L", "3", "4", "--p-erasure", "0.10:0.14:3",
-            "--p-pauli", "0", "--decoder", "uf", "--max-shots", "100", "--seed", "1",
-            "--workers", "1", "--no-progress", "--out", str(out)]
+    args = ["fbqc", "sweep", "--network", "6ring", "--L", "3", "4", "--p-erasure",
+            "0.10:0.14:3", "--p-pauli", "0", "--decoder", "uf", "--max-shots", "100",
+            "--seed", "1", "--workers", "1", "--no-progress", "--out", str(out)]
     assert main(args) == 0
     rows = sim.combine(sim.read_stats(out))
     assert len(rows) == 6 and all(r.shots == 100 for r in rows)
     assert {r.json_metadata["p_erasure"] for r in rows} == {0.1, 0.12, 0.14}
+    # the CLI row is the task sim.collect runs, with the same seeded counts
+    ref = sim.collect([("fbqc", rows[0].json_metadata)], max_shots=100, seed=1, workers=1)[0]
+    assert (ref.strong_id, ref.errors, ref.custom_counts) == (
+        rows[0].strong_id, rows[0].errors, rows[0].custom_counts)
     bad = tmp_path / "bad.csv"
-    assert main(["sweep", "--network", "6ring", "--L", "2", "--max-shots", "10",
+    assert main(["fbqc", "sweep", "--network", "6ring", "--L", "2", "--max-shots", "10",
                  "--out", str(bad)]) == 2
     assert not bad.exists()
-    assert "L" in capsys.readouterr().err
-    assert main(["nope"]) == 2
+    assert "L must be an integer >= 3" in capsys.readouterr().err
+    assert main(["fbqc", "nope"]) == 2
 
 
-def test_cli_dispatch_table(monkeypatch, capsys):
-    from fbqc import cli
-
-    assert cli.SUBCOMMANDS["optics"] == "fbqc.optics_cli:main"
-    assert cli.SUBCOMMANDS["stim"] == "fbqc.stim_cli:main"
-    monkeypatch.setitem(cli.SUBCOMMANDS, "ghost", "fbqc.no_such_module:main")
-    assert main(["ghost"]) == 2
-    assert "not available" in capsys.readouterr().err
+def test_cli_lists_and_help(tmp_path, capsys):
+    """One list syntax on every value flag; a token that is a choice stays whole."""
+    out = tmp_path / "l.csv"
+    base = ["--max-shots", "16", "--seed", "1", "--workers", "1", "--no-progress"]
+    assert main(["fbqc", "sweep", "--network", "6ring", "4star", "--L", "3,4",
+                 "--p-erasure", "0.05", "0.1", "--decoder", "uf,mwpm", *base,
+                 "--out", str(out)]) == 0
+    rows = sim.combine(sim.read_stats(out))
+    assert len(rows) == 2 * 2 * 2 * 2
+    assert {r.json_metadata["decoder"] for r in rows} == {"uf", "mwpm"}
+    opt = tmp_path / "o.csv"
+    assert main(["fbqc", "optics", "--L", "3", "--encoding", "shor22", "--basis", "random",
+                 "UU,RR", "--fusion-failure", "0.1:0.3:2", *base, "--out", str(opt)]) == 0
+    assert {r.json_metadata["basis"] for r in sim.read_stats(opt)} == {"random", "UU,RR"}
     capsys.readouterr()
-    assert main([]) == 2 and main(["--help"]) == 0
-    out = capsys.readouterr().out
-    assert all(f"  {name}" in out for name in ("sweep", "optics", "stim"))
-    assert set(cli.DESCRIPTIONS) == {"sweep", "optics", "stim"}
+    assert main([]) == 0 and main(["fbqc", "--help"]) == 0
+    text = capsys.readouterr().out
+    assert all(f"  {name}" in text for name in ("sweep", "optics", "stim"))
+    assert main(["fbqc"]) == 2 and "subcommand" in capsys.readouterr().err
+    assert main(["--version"]) == 0 and "erasurelab 0" in capsys.readouterr().out
 
 
 def test_erasure_crossing_small_L():
@@ -150,7 +161,7 @@ def test_4star_erasure_crossing_small_L():
 def test_4star_erasure_ordering():
     """Below the 4-star threshold (6.9 %) larger L is better, above it worse."""
     def rate(L, p):
-        r = simulate("4star", L, HardwareAgnostic(p, 0.0), decoder="erasure-ml", shots=1500,
+        r = simulate("4star", HardwareAgnostic(p, 0.0), L=L, decoder="erasure-ml", shots=1500,
                      seed=L)
         return r.errors, r.shots
 

@@ -211,7 +211,7 @@ def test_willshaw_correct_checks_its_arguments():
     w = Willshaw(20, 3)
     msgs = np.array([[0, 5, 9], [1, 2, 3]])
     w.store(msgs)
-    act = w.recall(msgs)
+    act = w.recall(msgs).state  # the boolean activity of the RecallResult
     assert w.correct(act, msgs).all()
     with pytest.raises(ValueError, match="^messages"):
         w.correct(act, [[0, 5, 20], [1, 2, 3]])

@@ -18,6 +18,39 @@ from tests.hebbian.reference import (
 SHAPES = [(3, 5, 12), (4, 64, 150), (5, 70, 200), (4, 130, 600)]
 
 
+
+def recall_int(net, ids, *, ins=None, fill=None, rule="sos", filt="wta", gamma=1, maxit=1,
+               release=None, keys=None):
+    """The integer-score kernel ``K.recall_int`` on a clique network, arguments by name
+    (its long positional signature is spelled out here only).  ``fill``: the SoM start
+    (guided mode 2); ``release``: a ReleaseNoise with one hash key per query in ``keys``.
+    Returns ``[messages, n_winners, iterations, converged]``."""
+    Q, L, C = ids.shape[0], net.neurons_per_cluster, net.clusters
+    out = [np.empty((Q, C), np.int64), np.empty((Q, C), np.int64),
+           np.empty(Q, np.int64), np.empty(Q, bool)]
+    K.recall_int(
+        net._bits, L, np.ascontiguousarray(ids),
+        ins if ins is not None else np.full((Q, 0), -1, np.int64),
+        np.ascontiguousarray(fill, dtype=np.uint8) if fill is not None
+        else np.zeros((1, 1), np.uint8),
+        2 if fill is not None else 0,  # fill mode
+        np.zeros((1, 1), np.uint8), 0,  # no allow mask
+        int(rule == "som"), {"wta": 0, "gwta": 1, "gwsta": 2, "glsko": 3}[filt], gamma,
+        C, maxit, np.zeros((1, 1)), False,  # select all clusters, no random ties
+        0 if release is None else release.n_syn,
+        np.ones(1) if release is None else release.cdf(),
+        np.zeros(Q, np.uint64) if keys is None else keys, *out)
+    return out
+
+
+def general_recall(net, ids, ins, *, rule, iterations):
+    """The general (bit-sliced) recall path of a clique network, bypassing the fast
+    paths: WTA, memory 1, ties as errors."""
+    return net._run(ids, ins, rule=rule, filter="wta", memory=1, iterations=iterations,
+                    tie="error", rng=None, release=None,
+                    fill_mode=1 if rule == "som" else 0, fill=None, allow=None,
+                    select=net.clusters, fast_cues=None)
+
 def _net(C, L, M, seed):
     rng = np.random.default_rng(seed)
     msgs = rng.integers(0, L, size=(M, C))
@@ -67,16 +100,8 @@ def test_general_kernels_match_reference(C, L, M, rule, filt, gamma, maxit, inse
         assert np.array_equal(res.iterations, it)
         assert np.array_equal(res.converged, cv)
     # the integer-score kernel gives the same answers
-    Qn, Cn = ids.shape
-    out = [np.empty((Qn, C), np.int64), np.empty((Qn, C), np.int64),
-           np.empty(Qn, np.int64), np.empty(Qn, bool)]
-    insa = ins if ins is not None else np.full((Q, 0), -1, np.int64)
-    K.recall_int(net._bits, L, np.ascontiguousarray(ids), insa,
-                 np.ascontiguousarray(fill, dtype=np.uint8) if fill is not None
-                 else np.zeros((1, 1), np.uint8), 2 if fill is not None else 0,
-                 np.zeros((1, 1), np.uint8), 0, int(rule == "som"),
-                 {"wta": 0, "gwta": 1, "gwsta": 2, "glsko": 3}[filt], gamma, C, maxit,
-                 np.zeros((1, 1)), False, 0, np.ones(1), np.zeros(Q, np.uint64), *out)
+    out = recall_int(net, ids, ins=ins, fill=fill, rule=rule, filt=filt, gamma=gamma,
+                     maxit=maxit)
     assert np.array_equal(out[0], msg)
     assert np.array_equal(out[1], nw)
     assert np.array_equal(out[2], it)
@@ -92,10 +117,7 @@ def test_fast_paths_match_general_kernel(C, L, M):
     ids = np.ascontiguousarray(np.where(cues >= 0, cues + np.arange(C) * L, -1))
     for rule, maxit in (("sos", 1), ("som", 4), ("som", 100), ("som", None)):
         fast = net.recall(cues, rule=rule, iterations=maxit)
-        slow = net._run(ids, None, rule=rule, filter="wta", memory=1, iterations=maxit,
-                        tie="error", rng=None, release=None,
-                        fill_mode=1 if rule == "som" else 0, fill=None, allow=None,
-                        select=C, fast_cues=None)
+        slow = general_recall(net, ids, None, rule=rule, iterations=maxit)
         assert np.array_equal(fast.messages, slow.messages)
         assert np.array_equal(fast.n_winners, slow.n_winners)
     # SoM with insertions, including cues without erasures (the shortcut's first step
@@ -106,9 +128,7 @@ def test_fast_paths_match_general_kernel(C, L, M):
         ids_e = np.ascontiguousarray(np.where(cues_e >= 0, cues_e + np.arange(C) * L, -1))
         for maxit in (1, 3, None):
             fast = net.recall(cues_e, insertions=ins, rule="som", iterations=maxit)
-            slow = net._run(ids_e, ins, rule="som", filter="wta", memory=1, iterations=maxit,
-                            tie="error", rng=None, release=None, fill_mode=1, fill=None,
-                            allow=None, select=C, fast_cues=None)
+            slow = general_recall(net, ids_e, ins, rule="som", iterations=maxit)
             assert np.array_equal(fast.messages, slow.messages), (erased, maxit)
             assert np.array_equal(fast.n_winners, slow.n_winners), (erased, maxit)
             assert np.array_equal(fast.converged, slow.converged), (erased, maxit)
@@ -183,13 +203,9 @@ def test_release_noise_kernel_is_annealed_and_matches_reference(rule):
     rel = noise.ReleaseNoise(3, 0.5)
     cdf = rel.cdf()
     keys = rng.integers(0, 2**63, size=Q, dtype=np.int64).astype(np.uint64)
-    out = [np.empty((Q, C), np.int64), np.empty((Q, C), np.int64),
-           np.empty(Q, np.int64), np.empty(Q, bool)]
     som = rule == "som"
-    K.recall_int(net._bits, L, ids, np.full((Q, 0), -1, np.int64),
-                 fill if som else np.zeros((1, 1), np.uint8), 2 if som else 0,
-                 np.zeros((1, 1), np.uint8), 0, int(som), 0, 1, C, 4,
-                 np.zeros((1, 1)), False, rel.n_syn, cdf, keys, *out)
+    out = recall_int(net, ids, fill=fill if som else None, rule=rule, maxit=4,
+                     release=rel, keys=keys)
     adj = net.adjacency()
     kw = dict(rule=rule, gamma=1, maxit=4, fill=(cues < 0) if som else None)
     msg, nw = states_to_messages(ref_release_recall(adj, L, ids, keys, cdf, **kw), L)
@@ -221,4 +237,4 @@ def test_willshaw_kernels_match_reference(n, k):
     adj, want = ref_willshaw(n, msgs, cues)
     dense = np.unpackbits(w._bits.view(np.uint8), axis=1, bitorder="little")[:, :n]
     assert np.array_equal(dense.astype(bool), adj)
-    assert np.array_equal(w.recall(cues), want)
+    assert np.array_equal(w.recall(cues).state, want)

@@ -11,6 +11,7 @@ import hebbian
 from hebbian import (
     CliqueNetwork,
     Hopfield,
+    RecallResult,
     SparseCliqueNetwork,
     Willshaw,
     from_activity,
@@ -163,12 +164,21 @@ def test_willshaw_and_hopfield_basics():
     msgs = w.random_messages(200, rng)
     w.store(msgs)
     assert abs(w.density - (1 - (1 - 56 / (512 * 511)) ** 200)) < 0.005
-    act = w.recall(msgs)
-    assert w.correct(act, msgs).all()  # stored messages are fixed points
+    res = w.recall(msgs)
+    assert isinstance(res, RecallResult)  # one result type for every memory model
+    assert w.correct(res, msgs).all()  # stored messages are fixed points
+    assert (res.units() == np.sort(msgs, axis=1)).all() and not res.ambiguous().any()
     h = Hopfield(128)
     pats = h.random_patterns(3, rng)
     h.store(pats)
-    assert (h.recall(pats, iterations=1) == pats).all()
+    r1 = h.recall(pats, iterations=1)
+    assert isinstance(r1, RecallResult) and (r1.state == pats).all()
+    assert r1.converged.all() and (r1.iterations == 1).all()
+    assert ((r1.messages == 1) == (pats > 0)).all()  # +1 -> position 1 of the bit
+    cues = pats.copy()
+    cues[:, :40] = 0
+    r2 = h.recall(cues)
+    assert (r2.state == pats).all() and r2.converged.all() and (r2.iterations == 2).all()
     assert h.weight_bits == 3
 
 

@@ -30,3 +30,12 @@ class SlowSampler(Sampler):
         time.sleep(params["delay"])
         hits = int(np.count_nonzero(rng.random(shots) < params["p"]))
         return sinter.AnonTaskStats(shots=shots, errors=hits, custom_counts=Counter(calls=1))
+
+
+class BoomSampler(SlowSampler):
+    """Valid input, then a bug inside sampling (a ValueError, as a careless sampler raises)."""
+
+    name = "boom-test"
+
+    def sample(self, params, shots, rng, ctx=None):
+        raise ValueError("boom: a bug inside the sampler")

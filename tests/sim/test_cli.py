@@ -49,8 +49,8 @@ def test_sharded_cli_runs_combine_to_unsharded(tmp_path, capsys):
         (["n=3", "p=0.1:0.2"], [], "--param p: values: malformed range"),
         (["n=3", "p=a:b:c"], [], "--param p: values: malformed range"),
         (["n=3", "p=0.1", "p=0.2"], [], "'p' given twice"),
-        (["n=3", "p=1.5"], [], "p must lie in [0, 1]"),
-        (["n=4", "p=0.1"], [], "n must be an odd integer"),
+        (["n=3", "p=1.5"], [], "p must be a finite number in [0, 1]"),
+        (["n=4", "p=0.1"], [], "n must be odd"),
         (["n=3", "p=0.1", "q=1"], [], "unknown parameter(s) ['q']"),
         (["n=3", "p=0.1"], ["--shard", "2/2"], "shard: need 0 <= K < N"),
         (["n=3", "p=0.1"], ["--shard", "x"], "shard: expected K/N"),
@@ -121,3 +121,59 @@ def test_every_shard_leaves_a_file_even_with_an_empty_slice(tmp_path, capsys):
         return [line.split(",")[:3] + line.split(",")[4:] for line in text.splitlines()[1:]]
 
     assert len(counts(sharded)) == 2 and counts(sharded) == counts(whole)
+
+
+def test_a_crash_while_sampling_exits_1_with_its_traceback(tmp_path, capsys):
+    """A ValueError raised inside a sampler is a crash (exit 1, traceback), not bad input."""
+    out = tmp_path / "crash.csv"
+    args = ["collect", "--sampler", "tests.sim.slow_sampler:BoomSampler", "--max-shots",
+            "10", "--seed", "1", "--workers", "1", "--no-progress", "--out", str(out)]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "boom: a bug inside the sampler" in err
+    assert "crashed while running" in err
+    # the same sampler with bad input is rejected before running: exit 2, no traceback
+    assert main([*args, "--param", "p=2"]) == 2
+    err = capsys.readouterr().err
+    assert "p must lie in [0, 1]" in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_list_params_and_version(capsys):
+    assert main(["collect", "--sampler", "fbqc", "--list-params"]) == 0
+    out = capsys.readouterr().out
+    assert "p_erasure: erasure probability of every fusion outcome" in out
+    assert "errors: which failure counts" in out
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.startswith("erasurelab ")
+    assert sim.__version__ and sim.__version__ != "0+unknown"
+    assert main(["collect", "--sampler", "repetition", "--param", "n=3"]) == 2
+    assert "required: --max-shots, --out" in capsys.readouterr().err
+    # a declared parameter without a default is a required flag (not for a family of
+    # models, whose flags are the union of several models' parameters)
+    assert main(["fbqc", "sweep", "--max-shots", "1", "--out", "never.csv"]) == 2
+    assert "required: --network, --L" in capsys.readouterr().err
+    assert main(["hebbian", "sweep", "--out", "never.csv"]) == 2
+    assert "missing required parameter(s) ['clusters', 'neurons', 'messages']" in (
+        capsys.readouterr().err)
+
+
+def test_every_flag_of_every_command_has_help():
+    """Walk the whole parser tree (every domain included) and find flags without help."""
+    import argparse
+
+    from sim.cli import _commands, _parser
+
+    missing = []
+
+    def walk(p, where):
+        for action in p._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, child in action.choices.items():
+                    walk(child, f"{where} {name}")
+            elif action.option_strings and not action.help:
+                missing.append(f"{where} {action.option_strings[0]}")
+
+    for domain in [None, *_commands()]:
+        walk(_parser(domain), "erasurelab")
+    assert not missing, missing

@@ -246,7 +246,7 @@ def test_bad_tasks_name_the_problem(tmp_path):
     f = tmp_path / "bad.csv"
     with pytest.raises(ValueError, match="unknown sampler"):
         sim.collect([("nope", {"n": 3})], max_shots=10, save_resume_filepath=f)
-    with pytest.raises(ValueError, match="p must lie"):
+    with pytest.raises(ValueError, match="p must be a finite number in"):
         sim.collect([("repetition", {"n": 3, "p": 1.5})], max_shots=10, save_resume_filepath=f)
     with pytest.raises(ValueError, match="unknown parameter"):
         sim.collect([("repetition", {"n": 3, "p": 0.5, "q": 1})], max_shots=10,
@@ -319,3 +319,38 @@ def test_progress_bar_reports_tasks_shots_and_errors(capsys):
     assert "tasks 2/2" in err and "errors" in err and "shot" in err
     sim.collect(_grid()[:2], max_shots=1000, seed=1, workers=1, progress=False)
     assert capsys.readouterr().err == ""
+
+
+def test_iter_collect_yields_the_rows_collect_writes(tmp_path):
+    """The generator's updates add up to collect's totals; existing rows are subtracted
+    from the budget and not yielded again; arguments are checked before anything runs."""
+    tasks = [(SLOW, {"p": 0.3, "delay": 0.0}), ("repetition", {"n": 3, "p": 0.2})]
+    ref = sim.collect(tasks, max_shots=1500, seed=6, workers=1)
+    updates = list(sim.iter_collect(tasks, max_shots=1500, seed=6, workers=1))
+    assert all(isinstance(u, sinter.Progress) for u in updates)
+    assert updates[-1].status_message == "tasks 2/2 errors " + str(sum(r.errors for r in ref))
+    got = sim.combine(r for u in updates for r in u.new_stats)
+    assert totals(got) == totals(ref)
+    first = sim.collect(tasks, max_shots=700, seed=6, workers=1)
+    rest = sim.combine(r for u in sim.iter_collect(tasks, max_shots=1500, seed=6, workers=1,
+                                                   existing=first) for r in u.new_stats)
+    assert [s.shots for s in rest] == [800, 1500 - 700]
+    f = tmp_path / "r.csv"  # the same as resuming a result file
+    sim.collect(tasks, max_shots=700, seed=6, workers=1, save_resume_filepath=f)
+    resumed = sim.collect(tasks, max_shots=1500, seed=6, workers=1, save_resume_filepath=f)
+    assert totals(sim.combine(first + rest)) == totals(resumed)
+    # 700 is a chunk boundary of the slow sampler (100-shot chunks): bit for bit the same
+    assert (resumed[0].errors, resumed[0].custom_counts) == (ref[0].errors, ref[0].custom_counts)
+    with pytest.raises(ValueError, match="max_shots"):
+        sim.iter_collect(tasks, max_shots=0)  # raised at the call, not at first next()
+    sched = sim.Scheduler(tasks, max_shots=1500, seed=6, workers=1, existing=first)
+    assert sched.remaining_shots() == 800 + 800
+    assert [s.shots for s in sched.totals()] == [700, 700]
+
+
+def test_declared_params_are_tasks():
+    from sim.repetition import RepetitionParams
+
+    a = sim.collect([RepetitionParams(n=3, p=0.2)], max_shots=1000, seed=2, workers=1)
+    b = sim.collect([("repetition", {"n": 3, "p": 0.2})], max_shots=1000, seed=2, workers=1)
+    assert totals(a) == totals(b)
