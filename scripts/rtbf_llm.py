@@ -150,7 +150,9 @@ def figure(trade, tab, path: Path):
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="unlearn.llm right-to-be-forgotten table")
-    ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--seeds", default="5",
+                    help="a count N (seeds 0..N-1) or a list 'a,b,c' (separate runs, each into "
+                         "its own --out, can be merged: the CSVs are tidy rows)")
     ap.add_argument("--out", default="out/llm")
     ap.add_argument("--part", default="table,tradeoff,dp")
     ap.add_argument("--split", default="forget10")
@@ -158,7 +160,9 @@ def main(argv=None) -> int:
     ap.add_argument("--eps", default="1,8,64,inf",
                     help="DP epsilons for the dp part ('inf': the no-noise control)")
     args = ap.parse_args(argv)
-    if args.seeds < 5:
+    seeds = ([int(v) for v in args.seeds.split(",") if v.strip()] if "," in args.seeds
+             else list(range(int(args.seeds))))
+    if len(seeds) < 5:
         print("note: fewer than 5 seeds; the intervals are wide", file=sys.stderr)
     import sim
     from unlearn.llm import _torch
@@ -169,7 +173,6 @@ def main(argv=None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     parts = set(args.part.split(","))
-    seeds = list(range(args.seeds))
     tab, trade = [], []
     if "table" in parts:
         grid = [{"method": m, "split": args.split} for m in METHODS]

@@ -277,7 +277,7 @@ def audit(model: LM, people_: Sequence[Person], *, retain_model: LM | None, seed
     >>> fs = forget_split("forget10")[:3]
     >>> r = audit(pretrained(), fs, retain_model=retain_model("forget10"), seed=0,
     ...           attacks=(), relearn=False, mia=False, n_utility=10)
-    >>> r["forget_quality"] < 0.01, r["utility"] > 0.8
+    >>> r["forget_quality"] < 0.01, r["utility"] > 0.5
     (True, True)
     >>> audit(pretrained(), fs, retain_model=None)
     Traceback (most recent call last):
