@@ -2,7 +2,7 @@
 
 import pytest
 
-from unlearn.llm import audit, forget, forget_split, pretrained, questions, retain_model
+from unlearn.llm import audit, forget, forget_split, pretrained, retain_model
 from unlearn.llm.train import heldout_accuracy
 
 F10 = forget_split("forget10")
