@@ -156,6 +156,8 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default="out/llm")
     ap.add_argument("--part", default="table,tradeoff,dp")
     ap.add_argument("--split", default="forget10")
+    ap.add_argument("--methods", default=",".join(METHODS),
+                    help="methods of the table part (default: all)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--eps", default="1,8,64,inf",
                     help="DP epsilons for the dp part ('inf': the no-noise control)")
@@ -175,7 +177,11 @@ def main(argv=None) -> int:
     parts = set(args.part.split(","))
     tab, trade = [], []
     if "table" in parts:
-        grid = [{"method": m, "split": args.split} for m in METHODS]
+        methods = [m for m in args.methods.split(",") if m]
+        bad = [m for m in methods if m not in METHODS]
+        if bad:
+            ap.error(f"--methods: unknown {bad}; choose from {METHODS}")
+        grid = [{"method": m, "split": args.split} for m in methods]
         tab = sim.run_grid(rtbf, grid, seeds=seeds, out=out / "table.csv")
         print(table(tab, out))
     if "tradeoff" in parts:
