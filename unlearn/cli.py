@@ -5,7 +5,8 @@ point, built with the shared machinery of :mod:`sim.cli`): ``deletion``, ``audit
 ``worstcase``, ``gslora``.  Each runs its experiment function over seeds through
 :func:`sim.run_grid`, writing tidy CSV to ``--out`` and a figure beside it
 (``--figure``, default ``OUT.png``).  ``t2i`` (the text-to-image model, torch extra) is
-handed, with the rest of the command line, to ``unlearn.t2i.cli:main``.
+handed, with the rest of the command line, to ``unlearn.t2i.cli:main``, and ``llm`` to
+``unlearn.llm.cli:main``.
 
 Examples
 --------
@@ -108,6 +109,9 @@ def register(parser: argparse.ArgumentParser) -> None:
                        help="text-to-image diffusion: generate|erase|attack|evaluate "
                             "(see erasurelab unlearn t2i -h; torch extra 't2i')")
     e.set_defaults(handler=_t2i, passthrough=True)
+    ll = sub.add_parser("llm", add_help=False, help="right to be forgotten in a small LM: "
+                        "train|forget|audit (see erasurelab unlearn llm -h)")
+    ll.set_defaults(handler=_llm, passthrough=True)
 
 
 def _t2i(args: argparse.Namespace) -> int:
@@ -115,6 +119,13 @@ def _t2i(args: argparse.Namespace) -> int:
     from .t2i.cli import main as t2i_main
 
     return t2i_main(list(args.extra_args))
+
+
+def _llm(args: argparse.Namespace) -> int:
+    # the language-model RTBF toolbox (torch, imported lazily)
+    from .llm import cli as llm_cli
+
+    return llm_cli.main(list(args.extra_args))
 
 
 def _validate(args):
