@@ -124,12 +124,9 @@ def _load(spec: str):
 
 
 def _seeds(text: str) -> list[int]:
-    if "," in text:
-        return [int(s) for s in text.split(",") if s.strip()]
-    n = int(text)
-    if n < 1:
-        raise ValueError(f"--seeds must be >= 1, got {n}")
-    return list(range(n))
+    from ..cli import _seeds as seeds  # the unlearn domain's --seeds rule
+
+    return seeds(text)
 
 
 def save_grid(images, path, *, rows: int, labels=None) -> None:
