@@ -190,7 +190,7 @@ def test_bench_plan_table_and_claims():
     g = plan_grid(["seven", "bold"], ["none", "esd-x", "advunlearn", "uce"], size="bench")
     assert len(g) == 8
     adv = next(p for p in g if p["method"] == "advunlearn")
-    assert adv["options"]["attack_steps"] == 2 and adv["options"]["iterations"] == 60
+    assert adv["options"]["attack_steps"] == 2 and adv["options"]["iterations"] == 40
     assert next(p for p in g if p["method"] == "uce")["options"] == {}
     with pytest.raises(ValueError, match="methods: unknown method 'esd'"):
         plan_grid(["seven"], ["esd"])
