@@ -372,7 +372,8 @@ class HopfieldParams(MemoryParams):
               ) -> tuple[int, int, int, int]:
         target = msgs[rng.integers(0, len(msgs), Q)]
         cues = target.copy()
-        er = np.argsort(rng.random(cues.shape), axis=1)[:, : self.erased]
+        # (without axis=1 argsort takes the last axis, the same: an equivalent mutant)
+        er = np.argsort(rng.random(cues.shape), axis=1)[:, : self.erased]  # pragma: no mutate
         np.put_along_axis(cues, er, 0, axis=1)
         out = net.recall(cues, iterations=self.iterations).state
         diff = (out != target).sum(axis=1)
