@@ -114,7 +114,10 @@ class MemoryParams(TaskParams):
         for pname, pairs in by_name.items():
             spec = pairs[0][1]
             if pname == "model":  # the discriminator: every model, default clique
-                out.append(replace(spec, choices=tuple(MODELS), default="clique"))
+                # (clique is registered first, so without default= it is the same:
+                # an equivalent mutant)
+                out.append(replace(spec, choices=tuple(MODELS),  # pragma: no mutate
+                                   default="clique"))  # pragma: no mutate
                 continue
             if len(pairs) < len(MODELS):
                 models = ", ".join(m for m, _ in pairs)
@@ -429,7 +432,8 @@ class RecurrentParams(CliqueParams):
         from .recurrent import LearnedCliqueNetwork, RecurrentHebbian
 
         C, L, M = self.clusters, self.neurons, self.messages
-        msgs = rng.integers(0, L, size=(M, C))  # as the clique builder: same messages
+        # as the clique builder: same messages (integers(L) draws the same: equivalent)
+        msgs = rng.integers(0, L, size=(M, C))  # pragma: no mutate
         hebb = RecurrentHebbian(
             C, L, steps=self.steps, p_erase=self.p_erase, p_insert=self.p_insert,
             p_spont=self.p_spont, plastic_recall=self.plastic_recall, seed=rng,

@@ -259,6 +259,9 @@ def test_model_flag_lists_every_model():
     assert specs["model"].help == "memory model"
     assert "[clique, sparse, recurrent]" in specs["inserted"].help
     assert "default depends on the model" in specs["iterations"].help
+    # a flag of every model with one default is listed without models or default note
+    assert specs["erased"].help == "erased symbols per cue (clusters, units or bits)"
+    assert specs["steps"].help == "dynamics steps per presentation [recurrent]"
 
 
 def test_simulate_checks_its_arguments():
