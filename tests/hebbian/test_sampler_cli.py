@@ -258,7 +258,7 @@ def test_model_flag_lists_every_model():
     assert specs["model"].choices == tuple(MODELS) and specs["model"].default == "clique"
     assert specs["model"].help == "memory model"
     assert "[clique, sparse, recurrent]" in specs["inserted"].help
-    assert "default depends on the model" in specs["iterations"].help
+    assert specs["iterations"].help.endswith(", recurrent] (default depends on the model)")
     # a flag of every model with one default is listed without models or default note
     assert specs["erased"].help == "erased symbols per cue (clusters, units or bits)"
     assert specs["steps"].help == "dynamics steps per presentation [recurrent]"
