@@ -274,3 +274,10 @@ def test_simulate_checks_its_arguments():
         hebbian.simulate(p, shots=-1)
     with pytest.raises(TypeError, match=r"^simulate: give the parameters either as params"):
         hebbian.simulate(p, shots=1, erased=1)
+
+
+def test_a_chunk_is_one_network_up_to_20000_queries():
+    """A chunk never spans two stored networks, and is at most 20 000 queries (the
+    chunk size fixes the seeded streams, so it is part of every result)."""
+    for qpn, chunk in ((300, 300), (20_000, 20_000), (20_001, 20_000), (10**6, 20_000)):
+        assert CliqueParams(**dict(BASE, queries_per_network=qpn)).chunk_shots() == chunk
