@@ -93,6 +93,8 @@ def test_every_model_samples(params, lo, hi):
     rate = st.errors / st.shots
     assert st.shots == 1200
     assert st.custom_counts["ambiguous"] + st.custom_counts["wrong"] == st.errors
+    if params.get("model") == "willshaw":  # erasure keeps every stored unit active
+        assert st.custom_counts["wrong"] == 0 < st.errors
     if lo is None:  # a closed form exists: the rate sits in its binomial band
         ref = theory.theory_curve(p)
         lo_b, hi_b = sim.binomial_ci(st.errors, st.shots, confidence=0.999)
