@@ -169,6 +169,7 @@ def test_validate_names_the_bad_parameter(bad, name):
         MemorySampler().validate(dict(hop, erased=16))
     wil = {"model": "willshaw", "neurons": 16, "active": 4, "messages": 2}
     assert MemorySampler().validate(dict(wil, erased=3))["erased"] == 3
+    assert MemorySampler().validate(dict(wil, active=16))["active"] == 16  # every unit
     with pytest.raises(ValueError, match="erased must be < active=4, got 4"):
         MemorySampler().validate(dict(wil, erased=4))
     with pytest.raises(ValueError, match="active must be <= neurons=16, got 17"):
@@ -283,3 +284,14 @@ def test_a_chunk_is_one_network_up_to_20000_queries():
     chunk size fixes the seeded streams, so it is part of every result)."""
     for qpn, chunk in ((300, 300), (20_000, 20_000), (20_001, 20_000), (10**6, 20_000)):
         assert CliqueParams(**dict(BASE, queries_per_network=qpn)).chunk_shots() == chunk
+
+
+def test_sparse_random_ties_and_release_noise_are_seeded():
+    """The task's generator reaches the sparse recall (random tie-breaks, release noise):
+    the same seed gives the same counts."""
+    s = MemorySampler()
+    p = s.validate({"model": "sparse", "clusters": 12, "neurons": 8, "active": 4,
+                    "messages": 100, "erased": 2, "tie": "random", "p_rel": 0.9,
+                    "queries_per_network": 600})
+    a, b = (s.sample(p, 600, np.random.default_rng(9)) for _ in range(2))
+    assert a == b and 0 < a.errors < 600

@@ -139,6 +139,7 @@ def test_spec_help_names_unit_range_default_and_recording():
     assert specs["p"].describe() == "probability of heads; probability in [0, 1]; default: 0.5"
     assert "recorded only when not default" in specs["fair"].describe()
     assert specs["cap"].allowed() == "int >= 0 or none"
+    assert specs["cap"].describe() == "optional cap; int >= 0 or none; default: none"
     assert specs["p"].flag == "--p"
 
 
