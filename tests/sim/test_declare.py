@@ -140,6 +140,11 @@ def test_spec_help_names_unit_range_default_and_recording():
     assert "recorded only when not default" in specs["fair"].describe()
     assert specs["cap"].allowed() == "int >= 0 or none"
     assert specs["cap"].describe() == "optional cap; int >= 0 or none; default: none"
+    assert specs["label"].describe() == "a label; one of a, b; default: a"
+    assert specs["fair"].describe() == ("ignore p; bool; default: false; "
+                                        "recorded only when not default")
+    # defaults are shown as written (only booleans and None in lower case)
+    assert dataclasses.replace(specs["label"], default="B").describe().endswith("default: B")
     assert specs["p"].flag == "--p"
 
 
