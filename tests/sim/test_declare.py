@@ -139,6 +139,7 @@ def test_spec_help_names_unit_range_default_and_recording():
     assert specs["p"].describe() == "probability of heads; probability in [0, 1]; default: 0.5"
     assert "recorded only when not default" in specs["fair"].describe()
     assert specs["cap"].allowed() == "int >= 0 or none"
+    assert specs["scale"].allowed() == "float > 0"  # an open lower end
     assert specs["cap"].describe() == "optional cap; int >= 0 or none; default: none"
     assert specs["label"].describe() == "a label; one of a, b; default: a"
     assert specs["fair"].describe() == ("ignore p; bool; default: false; "
