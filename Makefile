@@ -9,7 +9,7 @@ DEV_STAMP := $(VENV)/.stamp-dev
 OUT := out
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test lint imports wheel-check bench mutation clean
+.PHONY: run test lint imports wheel-check bench mutation clean docs notebooks
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,7 @@ $(DEV_STAMP): pyproject.toml $(RUN_STAMP)
 
 run: $(RUN_STAMP)
 	@mkdir -p $(OUT)
-	$(BIN)/erasurelab collect --sampler repetition --param n=9,25,49 --param p=0.44:0.56:7 \
+	$(BIN)/erasurelab collect --sampler repetition --param n=9,25,49 --param p=0.46:0.54:5 \
 	    --max-shots 20000 --seed 1 --out $(OUT)/repetition.csv
 	$(BIN)/erasurelab plot $(OUT)/repetition.csv --x p --group n -o $(OUT)/repetition.png
 	$(BIN)/erasurelab threshold $(OUT)/repetition.csv --x p --size n --max-rate 1 \
@@ -66,10 +66,21 @@ wheel-check: $(DEV_STAMP)
 	rm -rf $$tmp
 
 # Two xdist workers on two cores: one BLAS thread each (threaded BLAS thrashes here).
-test: $(DEV_STAMP) lint imports wheel-check
+test: $(DEV_STAMP) lint imports wheel-check docs
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 \
 	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile --durations=15 \
 	    --doctest-modules sim fbqc hebbian unlearn tests
+
+# The documentation site: docs/ with MkDocs (Material theme) and API pages rendered by
+# mkdocstrings from the numpydoc docstrings, into out/site/.  Warnings are errors.
+docs: $(DEV_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+	@echo "documentation in $(OUT)/site/index.html"
+
+# The notebooks as .ipynb (paired with the jupytext scripts under notebooks/), for Jupyter:
+# .venv/bin/jupyter lab notebooks/
+notebooks: $(DEV_STAMP)
+	$(BIN)/jupytext --to ipynb notebooks/*.py
 
 bench: $(DEV_STAMP)
 	$(BIN)/python bench/bench_sim.py

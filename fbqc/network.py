@@ -254,6 +254,8 @@ class FusionNetwork:
     kind : ``"6ring"`` or ``"4star"``.
     L : int >= 3, the periodic lattice size (L³ cells).
 
+    Notes
+    -----
     See the module docstring for every array and its indexing.
 
     Examples

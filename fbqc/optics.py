@@ -15,7 +15,8 @@ keeps ``XX`` / ``ZZ`` (``U``: ``a = (1−ℓ)(1−p_f)``, ``b = 1−ℓ``; ``R``
 * ``P(X̄X̄ erased) = Π_blocks (1 − Π_{i∈block} a_i)``
 * ``P(Z̄Z̄ erased) = 1 − Π_blocks (1 − Π_{i∈block} (1 − b_i))``
 
-(``fbqc_encoded.md``).  Each network fusion sends one outcome to each syndrome graph, and
+(derived in docs/science/fusion.md).  Each network fusion sends one outcome to each
+syndrome graph, and
 the graphs decode independently, so these per-outcome marginals fix the distribution of
 each graph's erasures exactly: a shot draws every outcome independently with its own
 probability (:meth:`LinearOptics.outcome_erasure_probabilities`).  For

@@ -63,7 +63,7 @@ def insert(
     """Spurious units (Q, inserted) as global ids, distinct from each other and the cue.
 
     ``cues`` are clique cues (Q, clusters) of positions (-1 erased).  ``where="known"``
-    draws among the non-cue units of the known clusters (spec §3), ``"erased"`` among
+    draws among the non-cue units of the known clusters, ``"erased"`` among
     the units of the erased clusters, ``"any"`` among all non-cue units.
 
     >>> import numpy as np

@@ -1,7 +1,7 @@
 """Recurrent Hebbian network that grows a clique memory from (noisy) presentations.
 
 Rebuilt from Coyac, Gripon, Langlais & Berrou (arXiv:1709.08367) and the first author's
-simulator (spec ``hebbian.md`` §1).  Units start with no links; links are real weights in
+simulator (see docs/science/memories.md).  Units start with no links; links are real weights in
 [0, 1].  Each message is shown for ``steps`` steps (T = 60).  One step: potentials from
 the active units plus a memory term, a drive on the presented units, winner-take-all
 per cluster, the energy limit (at most ``active`` units), then consolidated Hebbian

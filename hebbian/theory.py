@@ -1,4 +1,6 @@
-"""Closed forms for the clustered memories, Willshaw and Hopfield baselines (spec §2, §4).
+"""Closed forms for the clustered memories, Willshaw and Hopfield baselines.
+
+The derivations are in docs/science/memories.md.
 
 Parameter names match the sampler's (:mod:`hebbian.sampler`): ``clusters``, ``neurons``
 (units per cluster, or all units for Willshaw/Hopfield), ``active``, ``messages``,

@@ -21,13 +21,18 @@
 # correctable. `SMOKE` runs tiny sizes for CI.
 
 # %%
+# Run from the repository root, where `out/`, `scripts/` and the packages are: Jupyter
+# starts the kernel in notebooks/, the command line usually in the root.
+import os
+from pathlib import Path
+
+os.chdir(next(p for p in (Path.cwd(), *Path.cwd().parents) if (p / "pyproject.toml").is_file()))
+
+# %%
 import os
 
 SMOKE = os.environ.get("CI_MODE") == "1"
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -141,7 +146,7 @@ axes[0].set_ylabel("fusion failure threshold p_f* (%)")
 fig.suptitle(f"Correctable region (below each curve); crossings L={SIZES[0]} vs {SIZES[1]}, "
              f"{SHOTS} shots/point; open triangles: lower bounds (both sizes saturate)")
 fig.tight_layout()
-# the CI smoke run must not overwrite the full-size figure the README points to
+# the CI smoke run must not overwrite the full-size figure
 FIG = "out/fbqc_linear_optics_regions" + ("_smoke" if SMOKE else "") + ".png"
 fig.savefig(FIG, dpi=120)
 print("wrote", FIG)
@@ -150,4 +155,4 @@ print("wrote", FIG)
 # Dotted lines: boosted (25 %) and unboosted (50 %) fusion failure. Crossings of two
 # small sizes are biased estimates (the rotated/ZZ-only patterns drift upward with L,
 # toward 2-D triangular percolation); the threshold numbers with CIs come from
-# `scripts/fbqc_optics.py` (table in the README, "Reproduced numbers").
+# `scripts/fbqc_optics.py` (table in docs/results/fusion.md).

@@ -20,13 +20,18 @@
 # which this notebook plots when present).
 
 # %%
+# Run from the repository root, where `out/`, `scripts/` and the packages are: Jupyter
+# starts the kernel in notebooks/, the command line usually in the root.
+import os
+from pathlib import Path
+
+os.chdir(next(p for p in (Path.cwd(), *Path.cwd().parents) if (p / "pyproject.toml").is_file()))
+
+# %%
 import math
 import os
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 import sim

@@ -8,6 +8,14 @@
 # ---
 
 # %%
+# Run from the repository root, where `out/`, `scripts/` and the packages are: Jupyter
+# starts the kernel in notebooks/, the command line usually in the root.
+import os
+from pathlib import Path
+
+os.chdir(next(p for p in (Path.cwd(), *Path.cwd().parents) if (p / "pyproject.toml").is_file()))
+
+# %%
 import os
 
 SMOKE = os.environ.get("CI_MODE") == "1"
@@ -24,9 +32,6 @@ SMOKE = os.environ.get("CI_MODE") == "1"
 # %%
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 

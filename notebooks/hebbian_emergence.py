@@ -12,14 +12,22 @@
 #
 # A recurrent network of `c` clusters of `l` units starts with no links.  Each message is
 # shown for T = 60 steps; co-active units strengthen their link by ε = 0.141 and the
-# bistable map σ(w) = ½(1 + tanh(tan(π(w − ½)))) consolidates it (Coyac et al. 2017,
-# spec `hebbian.md` §1).  We watch the clique memory emerge, compare its retrieval with
+# bistable map σ(w) = ½(1 + tanh(tan(π(w − ½)))) consolidates it (Coyac et al. 2017;
+# see docs/science/memories.md).  We watch the clique memory emerge, compare its retrieval with
 # the ideal clique network, then delete stored messages exactly (counting synapses) and
 # audit the deletion with a membership-inference attack.
 #
-# With `CI_MODE=1` the sizes are tiny (a smoke test); the full sizes are those of the
-# README section "Hebbian: a clique memory grown by a recurrent network, and exact
+# With `CI_MODE=1` the sizes are tiny (a smoke test); the full sizes are those of
+# docs/results/memories.md, "A clique memory grown by a recurrent network, and exact
 # forgetting" (`scripts/hebbian_emergence.py` runs them with more statistics).
+
+# %%
+# Run from the repository root, where `out/`, `scripts/` and the packages are: Jupyter
+# starts the kernel in notebooks/, the command line usually in the root.
+import os
+from pathlib import Path
+
+os.chdir(next(p for p in (Path.cwd(), *Path.cwd().parents) if (p / "pyproject.toml").is_file()))
 
 # %%
 import os
@@ -28,9 +36,6 @@ SMOKE = os.environ.get("CI_MODE") == "1"
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 

@@ -12,7 +12,15 @@
 #
 # Everything runs on numpy/SciPy with scikit-learn's bundled datasets.  With
 # `CI_MODE=1` the sizes are tiny (the numbers are then only a smoke test); the full sizes
-# reproduce the numbers of README.md ("unlearn: certified deletion ...").
+# reproduce the numbers of docs/results/unlearning.md.
+
+# %%
+# Run from the repository root, where `out/`, `scripts/` and the packages are: Jupyter
+# starts the kernel in notebooks/, the command line usually in the root.
+import os
+from pathlib import Path
+
+os.chdir(next(p for p in (Path.cwd(), *Path.cwd().parents) if (p / "pyproject.toml").is_file()))
 
 # %%
 import os
@@ -27,9 +35,6 @@ from pathlib import Path
 _here = Path(globals().get("__file__", "notebooks/unlearn.py")).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _here]
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 

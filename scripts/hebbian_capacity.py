@@ -155,7 +155,7 @@ def main(argv=None) -> int:
 
     # 3. sparse chi=100, l=64, c=12, 3 erased: guided (4 it) and blind (1 it)
     lines += ["", "## Sparse χ=100, l=64, c=12, 3 erased (Aliabadi)", "",
-              "| M | guided 4-it sim | spec | blind 1-it sim | spec | blind theory |",
+              "| M | guided 4-it sim | reference | blind 1-it sim | reference | blind theory |",
               "|---|---|---|---|---|---|"]
     guided_spec = {90_000: 6.6e-5, 103_000: 2.5e-4, 130_000: 1.8e-3, 157_000: 8.6e-3,
                    183_000: 0.032, 210_000: 0.088}

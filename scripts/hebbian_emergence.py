@@ -65,7 +65,7 @@ def run_load(args, out: Path, lines: list[str]) -> None:
               f"l={args.neurons}, 4 erased, {args.networks}x{args.queries} queries)", "",
               f"learned graph == ideal clique graph for every network: {exact}", "",
               "| M | learned, plastic recall | learned, no plasticity | ideal clique | "
-              "ratio plastic/ideal | spec Hebbian/clique | learn s (mean) |",
+              "ratio plastic/ideal | reference Hebbian/clique | learn s (mean) |",
               "|---|---|---|---|---|---|---|"]
     for M in args.loads:
         cells = []

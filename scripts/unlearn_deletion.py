@@ -1,4 +1,4 @@
-"""Reproduce the deletion numbers of specs/unlearn.md §1.1 and the cost comparison.
+"""Reproduce the certified-deletion numbers (docs/results/unlearning.md) and the cost comparison.
 
 1. Unlearned vs retrained chains sharing one noise stream (breast_cancer, λ=1e-2, σ=0.05,
    k=20): ``||θ_U − θ_R||`` against ``(1−ηλ)^K·d₀`` at K = 0, 50, 100, 200.

@@ -131,6 +131,8 @@ def observable_stats(
         (or a comma-separated string) meaning *any of them* failed.
     names : the observable names, when the rows' sampler declares none.
 
+    Notes
+    -----
     Everything else of each row (shots, discards, metadata, custom counts) is kept, so
     plots and fits treat the result like any other rows.  A row with errors but no
     masks raises ``ValueError``.

@@ -1,6 +1,6 @@
 """The noisy-GD deletion bound, in the form of Chien et al.'s code, and ``steps_for``.
 
-Source of the constants (see ``specs/unlearn_bound.md``): Graph-COM/Langevin_unlearning at
+Source of the constants (see docs/science/deletion.md): Graph-COM/Langevin_unlearning at
 5f8e712, ``main_lmc.py::Runner.epsilon_expression`` and ``baseline.py::epsilon_s_with_alpha``,
 mapped α→q, S→k, M→L, m→λ.  The Chourasia–Shah theorem itself has **not** been checked,
 so the bound is labelled ``"chien24-code"`` and a deletion is never reported as certified.

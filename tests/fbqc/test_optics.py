@@ -20,7 +20,7 @@ def _within(k: int, n: int, p: float) -> bool:
 
 
 def test_encoded_formulas_reproduce_paper_point():
-    # random basis: both paper figures are the single point q* ≈ 0.784 (fbqc_encoded.md)
+    # random basis: both paper figures are the single point q* ≈ 0.784 (docs/science/fusion.md)
     a = LinearOptics(0.0, 0.432, encoding="shor22").logical_erasure()
     b = LinearOptics(1 - (1 - 0.104) ** 0.25, 0.25, encoding="shor22").logical_erasure()
     assert a == pytest.approx((0.1485, 0.0911), abs=2e-4)
@@ -185,7 +185,7 @@ def test_stim_cli(tmp_path, capsys):
 
 
 def test_ur_rr_meets_the_average_rule_estimate_without_an_orientation_swap():
-    # fbqc_encoded.md's best fixed pattern with loss is "(UR,RR) plus a code-orientation
+    # the i.i.d. estimate's best fixed pattern with loss is "(UR,RR) plus a code-orientation
     # swap on half the fusions", 11.65 % per fusion.  The average rule already gives that
     # for plain UR,RR, and the swap only balances X̄X̄ against Z̄Z̄ between the two
     # syndrome graphs, which the 6-ring layout does by construction: each graph gets the

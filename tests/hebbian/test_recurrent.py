@@ -90,7 +90,7 @@ def test_link_needs_about_54_coactivations():
 
 
 def test_clean_input_learns_the_ideal_clique_graph():
-    # spec 6.9: chi = c = 8, l = 32, M ~ 100, T = 60: binarized W == W*
+    # emergence check: chi = c = 8, l = 32, M ~ 100, T = 60: binarized W == W*
     for seed in range(3):
         rng = np.random.default_rng(seed)
         msgs = rng.integers(0, 32, size=(100, 8))

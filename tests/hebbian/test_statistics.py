@@ -1,4 +1,4 @@
-"""Validation suite of spec §6: simulations against closed forms, with binomial CIs.
+"""Validation suite of the memory models: simulations against closed forms, with binomial CIs.
 
 Tolerances: ``z = 2.6`` standard errors (two-sided ~1 %, Bonferroni-safe over the
 handful of comparisons here), plus the stated modelling tolerance where the theory is
@@ -124,7 +124,7 @@ def test_sparse_blind_one_iteration_matches_aliabadi_table():
 
 
 def test_som_regression_band_from_spec_table():
-    """Iterated SoM, c=8, l=256, 4 erased: .0206 +- .0006 at M=15k (spec §2), 3 sigma."""
+    """Iterated SoM, c=8, l=256, 4 erased: .0206 +- .0006 at M=15k (reference table), 3 sigma."""
     n = 20_000
     p_sim = _clique_error(15_000, n, 15, networks=2, rule="som", iterations=None)
     sigma = math.sqrt(_se(0.0206, n) ** 2 + 0.0006**2)

@@ -64,7 +64,7 @@ def test_shared_noise_contraction(bc):
     d0 = dist[0]
     bound = (1 - ETA * LAM) ** np.arange(K + 1)[:, None] * d0
     assert np.all(dist <= bound * (1 + 1e-9) + 1e-12)
-    # the GD map's contraction is nearly tight here (spec table: 0.53 vs 0.56 at K=50)
+    # the GD map's contraction is nearly tight here (reference table: 0.53 vs 0.56 at K=50)
     assert np.all(dist[50] >= 0.5 * bound[50])
 
 

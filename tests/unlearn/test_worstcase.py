@@ -34,7 +34,7 @@ def test_selection_on_softmax_regression_prefers_low_loss():
     idx, hist = select_forget_set(model, X, y, m, theta=theta, epochs=5, seed=0)
     assert idx.size == m and np.unique(idx).size == m
     assert hist.shape == (6, X.shape[0]) and np.allclose(hist.sum(1), m)
-    # the selected set is low-loss (prototypical) points, as the spec measured
+    # the selected set is low-loss (prototypical) points, as measured by the reference prototype
     assert losses[idx].mean() < 0.05 * losses.mean()
     assert np.intersect1d(idx, lowest_loss_set(losses, m)).size >= 0.8 * m
     idx2, _ = select_forget_set(model, X, y, m, theta=theta, lower="retrain", epochs=1, seed=0)
