@@ -146,6 +146,9 @@ def test_spec_help_names_unit_range_default_and_recording():
                                         "recorded only when not default")
     # defaults are shown as written (only booleans and None in lower case)
     assert dataclasses.replace(specs["label"], default="B").describe().endswith("default: B")
+    # a help line's final full stop is dropped, nothing else
+    assert dataclasses.replace(specs["label"], help=".label X.").describe().startswith(
+        ".label X; one of a, b")
     assert specs["p"].flag == "--p"
 
 
