@@ -8,6 +8,7 @@
 
 from sim import __version__
 
+from .catalog import NETWORKS, get_description, register_network
 from .decoders import (
     DECODERS,
     MatchingDecoder,
@@ -16,16 +17,28 @@ from .decoders import (
     edge_weights,
     erasure_windings,
 )
+from .description import Fusion, FusionDescription, Instance, ResourceState
 from .herald_decoders import ErasureDecoder, add_heralded_erasure, herald_graph
 from .network import KINDS, MEMBRANE_NAMES, FusionNetwork, SyndromeGraph
 from .noise import HardwareAgnostic
 from .optics import LinearOptics, basis_pattern
 from .params import FusionParams, OpticsParams
+from .resources import fit_scaling, layer_counts, resource_table
 from .simulate import SimulationResult, simulate
 from .stim_backend import StimSimulator
 from .stim_circuits import stim_circuit
 
 __all__ = [
+    "NETWORKS",
+    "Fusion",
+    "FusionDescription",
+    "Instance",
+    "ResourceState",
+    "fit_scaling",
+    "get_description",
+    "layer_counts",
+    "register_network",
+    "resource_table",
     "__version__",
     "DECODERS",
     "ErasureDecoder",

@@ -11,6 +11,13 @@ point; ``sweep`` and ``optics`` are generated from the declared parameters of
     (sampler ``fbqc-optics``), optionally fitting thresholds (``--threshold``).
 ``stim circuit`` / ``stim simulate``
     write a network's stim circuit (and a diagram), or sample and decode it.
+``resources``
+    open-boundary blocks at one noise point: p_L against L, the fit
+    ``p_L = A·Λ^(−(L+1)/2)`` and fusions / photons per logical qubit per layer
+    (:mod:`fbqc.resources_cli`).
+
+Every verb takes any network name (``6ring``, ``4star`` and the registered descriptions
+of :mod:`fbqc.catalog`) and ``--boundary open`` (an ``L × L × T`` block).
 
 Examples
 --------
@@ -26,6 +33,8 @@ import argparse
 from collections.abc import Callable
 
 from sim.cli import Parser, sweep_command
+
+from .network import BOUNDARIES
 
 __all__ = ["register"]
 
@@ -56,8 +65,14 @@ def register(parser: argparse.ArgumentParser) -> None:
     for name in ("circuit", "simulate"):
         q = verbs.add_parser(name, help="write the circuit (.stim) and a diagram"
                              if name == "circuit" else "sample the circuit and decode it")
-        q.add_argument("--network", default="6ring", help="6ring or 4star (default 6ring)")
-        q.add_argument("--L", type=int, required=True, help="periodic lattice size (>= 3)")
+        q.add_argument("--network", default="6ring",
+                       help="6ring, 4star or a registered description (default 6ring)")
+        q.add_argument("--L", type=int, required=True, help="lattice size (>= 3)")
+        q.add_argument("--boundary", default="periodic", choices=BOUNDARIES,
+                       help="periodic (L^3 torus) or open (L x L x T block, one "
+                            "observable) (default periodic)")
+        q.add_argument("--T", type=int, default=None,
+                       help="time extent of an open block (default: L)")
         q.add_argument("--p-erasure", type=float, default=0.0,
                        help="erasure probability of every fusion outcome (default 0)")
         q.add_argument("--p-pauli", type=float, default=0.0,
@@ -76,6 +91,9 @@ def register(parser: argparse.ArgumentParser) -> None:
                                 "mwpm-correlated (default uf)")
             q.add_argument("--shots", type=int, required=True, help="shots to sample")
             q.set_defaults(handler=_stim_simulate)
+    from .resources_cli import add_resources_command
+
+    add_resources_command(sub)
 
 
 def _threshold_flag(p: argparse.ArgumentParser) -> None:
@@ -102,9 +120,11 @@ def _report_thresholds(a: argparse.Namespace, stats: list) -> None:
 
 def _stim_circuit(a: argparse.Namespace) -> Callable[[], int]:
     from .noise import HardwareAgnostic
+    from .simulate import as_network
     from .stim_circuits import stim_circuit
 
-    circ = stim_circuit(a.network, a.L, HardwareAgnostic(a.p_erasure, a.p_pauli),
+    net = as_network(a.network, a.L, boundary=a.boundary, T=a.T)
+    circ = stim_circuit(net, a.L, HardwareAgnostic(a.p_erasure, a.p_pauli),
                         p_state=a.p_state, seed=a.seed)
 
     def job() -> int:
@@ -129,7 +149,7 @@ def _stim_simulate(a: argparse.Namespace) -> Callable[[], int]:
     from .simulate import as_network, simulate
 
     model = HardwareAgnostic(a.p_erasure, a.p_pauli)
-    net = as_network(a.network, a.L)
+    net = as_network(a.network, a.L, boundary=a.boundary, T=a.T)
     if a.shots < 0:
         raise ValueError(f"--shots must be non-negative, got {a.shots}")
     if a.decoder not in STIM_DECODERS:
@@ -140,7 +160,8 @@ def _stim_simulate(a: argparse.Namespace) -> Callable[[], int]:
     def job() -> int:
         r = simulate(net, model, decoder=a.decoder, shots=a.shots, seed=a.seed,
                      backend="stim", p_state=a.p_state)
-        print(f"{a.network} L={a.L} pE={a.p_erasure} pP={a.p_pauli} pS={a.p_state} "
+        shape = "" if a.boundary == "periodic" else f" open T={net.T}"
+        print(f"{a.network} L={a.L}{shape} pE={a.p_erasure} pP={a.p_pauli} pS={a.p_state} "
               f"decoder={a.decoder}: {r.errors}/{r.shots} = {r.rate:.4f} ({r.seconds:.1f} s)")
         return 0
 

@@ -126,6 +126,16 @@ class UnionFindDecoder:
         if np.any(w < 0) or np.any(np.isnan(w)):
             raise ValueError("weights must be >= 0 (use edge_weights(p))")
         par = np.empty((S, self._cross.shape[1]), np.uint8)
+        if getattr(g, "boundary", -1) >= 0 and weights is None and not write_corr:
+            # open block: the union-find kernel with a boundary node (unweighted growth)
+            from ._herald_kernels import uf_boundary_decode_batch
+
+            par[:] = 0
+            bad = uf_boundary_decode_batch(g.indptr, g.adj_node, g.adj_edge, self._eu,
+                                           self._ev, g.boundary, self._cross, syn, er, par)
+            if bad:
+                raise ValueError(f"{bad} shot(s) left an odd cluster without the boundary")
+            return par, None
         corr = np.zeros((S, E) if write_corr else (1, 1), np.uint8)
         bad = K.uf_decode_batch(g.indptr, g.adj_node, g.adj_edge, self._eu, self._ev, w, syn,
                                 er, self._cross, par, corr, write_corr)

@@ -72,9 +72,12 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["KINDS", "MEMBRANE_NAMES", "FusionNetwork", "SyndromeGraph"]
+__all__ = ["BOUNDARIES", "KINDS", "MEMBRANE_NAMES", "FusionNetwork", "SyndromeGraph",
+           "network_params"]
 
 KINDS = ("6ring", "4star")
+#: Boundary conditions of :class:`FusionNetwork`.
+BOUNDARIES = ("periodic", "open")
 #: Row order of :attr:`FusionNetwork.membranes` (and of the ``obs_mistake_mask`` bits).
 MEMBRANE_NAMES = ("primal-x", "primal-y", "primal-z", "dual-x", "dual-y", "dual-z")
 
@@ -93,11 +96,19 @@ class SyndromeGraph:
     edges : ``(n_edges, 2)`` int32 endpoints.
     edge_outcomes : ``(n_edges, bundle_size)`` int32 outcome indices of each edge.
     edge_shift : ``(n_edges, 3)`` int8, ``node(v) = node(u) + shift`` (mod L).
-    crossing : ``(n_edges, 3)`` bool, edge crosses the plane ``d = 0`` (the d-membrane).
     node_coords, edge_coords : ``(n, 3)`` float coordinates (edge: midpoint, mod L).
+    node_cells : optional ``(n_nodes, 3)`` int cell of each node (default:
+        ``floor(node_coords)``); edge crossings are computed from it.
+    boundary : index of the virtual boundary node of an open block (``-1``: none).  Its
+        edges are the outcomes in only one check; its detection event is the parity of
+        all the others (:meth:`syndrome` gives it), so every decoder sees an even number
+        of defects and may pair a defect with the boundary.
+    crossing : ``(n_edges, 3)`` bool, edge crosses the plane ``d = 0`` (the d-membrane);
+        computed from ``node_cells`` and ``edge_shift`` unless given (open blocks).
     indptr, adj_node, adj_edge : CSR adjacency (int32): the edges at node ``u`` are
         ``adj_edge[indptr[u]:indptr[u+1]]``, leading to ``adj_node[...]``.
-    node_edges : ``(n_nodes, degree)`` int32 incident edges (every node has ``degree``).
+    node_edges : ``(n_nodes, degree)`` int32 incident edges when every node has the same
+        degree, else ``None``.
     """
 
     name: str
@@ -106,20 +117,24 @@ class SyndromeGraph:
     edge_outcomes: np.ndarray
     edge_shift: np.ndarray
     node_coords: np.ndarray
-    crossing: np.ndarray = field(init=False)
+    node_cells: np.ndarray | None = None
+    boundary: int = -1
+    crossing: np.ndarray | None = None
     edge_coords: np.ndarray = field(init=False)
     indptr: np.ndarray = field(init=False)
     adj_node: np.ndarray = field(init=False)
     adj_edge: np.ndarray = field(init=False)
-    node_edges: np.ndarray = field(init=False)
+    node_edges: np.ndarray | None = field(init=False)
 
     def __post_init__(self) -> None:
         L = self.L
         u = self.edges[:, 0]
         cu = self.node_coords[u]
-        base = np.floor(cu).astype(np.int64)
-        tgt = base + self.edge_shift
-        self.crossing = (tgt < 0) | (tgt >= L)
+        base = (np.floor(cu).astype(np.int64) if self.node_cells is None
+                else np.asarray(self.node_cells, np.int64)[u])
+        if self.crossing is None:
+            tgt = base + self.edge_shift
+            self.crossing = (tgt < 0) | (tgt >= L)
         self.edge_coords = np.mod(cu + 0.5 * self.edge_shift, L)
         n = self.n_nodes
         ends = np.concatenate([self.edges[:, 0], self.edges[:, 1]])
@@ -130,9 +145,9 @@ class SyndromeGraph:
         self.indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
         self.adj_node = other[order].astype(np.int32)
         self.adj_edge = eid[order].astype(np.int32)
-        if counts.min() != counts.max():
-            raise RuntimeError("syndrome graph is not regular")  # construction bug
-        self.node_edges = self.adj_edge.reshape(n, int(counts[0]))
+        # node_edges: (n_nodes, degree) when every node has the same degree, else None
+        self.node_edges = (self.adj_edge.reshape(n, int(counts[0]))
+                           if n and counts.min() == counts.max() else None)
 
     @property
     def n_nodes(self) -> int:
@@ -144,7 +159,12 @@ class SyndromeGraph:
 
     @property
     def degree(self) -> int:
-        return int(self.node_edges.shape[1])
+        """The degree of every node (regular graphs), else the largest degree."""
+        return int(np.diff(self.indptr).max()) if self.n_nodes else 0
+
+    @property
+    def is_regular(self) -> bool:
+        return self.node_edges is not None
 
     @property
     def bundle_size(self) -> int:
@@ -215,13 +235,24 @@ class SyndromeGraph:
         return pe_edge, pp_edge
 
     def incidence(self) -> Any:
-        """The ``(n_nodes, n_edges)`` check matrix as a ``scipy.sparse.csc_matrix`` (uint8)."""
+        """The ``(n_nodes, n_edges)`` check matrix as a ``scipy.sparse.csc_matrix`` (uint8).
+
+        With a boundary node (the last node) its row is left out: boundary edges are then
+        the columns with one nonzero, and PyMatching (``use_virtual_boundary_node=False``)
+        makes node ``n_nodes − 1`` its boundary and ignores that node's detection event.
+        """
         from scipy.sparse import csc_matrix
 
         E = self.n_edges
         rows = self.edges.T.reshape(-1)
         cols = np.concatenate([np.arange(E), np.arange(E)])
-        return csc_matrix((np.ones(2 * E, np.uint8), (rows, cols)), shape=(self.n_nodes, E))
+        n = self.n_nodes
+        if self.boundary >= 0:
+            if self.boundary != n - 1:
+                raise ValueError("the boundary node must be the last node")
+            keep = rows != self.boundary
+            rows, cols, n = rows[keep], cols[keep], n - 1
+        return csc_matrix((np.ones(rows.size, np.uint8), (rows, cols)), shape=(n, E))
 
     def to_networkx(self) -> Any:
         """A ``networkx.MultiGraph`` (node/edge attributes: coords, outcomes, crossing)."""
@@ -238,42 +269,107 @@ class SyndromeGraph:
         return g
 
 
-def _check_L(L: Any) -> int:
+def _check_L(L: Any, name: str = "L") -> int:
     if isinstance(L, bool) or not isinstance(L, (int, np.integer)):
-        raise TypeError(f"L must be an integer >= 3, got {L!r}")
+        raise TypeError(f"{name} must be an integer >= 3, got {L!r}")
     if L < 3:
-        raise ValueError(f"L must be an integer >= 3, got {L}")
+        raise ValueError(f"{name} must be an integer >= 3, got {L}")
     return int(L)
 
 
+def network_params(network: Any, L: int, boundary: Any = None, T: Any = None
+                   ) -> dict[str, Any]:
+    """Validate a network's name and shape for a sampler; the keys to record.
+
+    Returns ``{}`` for a periodic network (so built-in task ids stay as they were),
+    ``{"boundary": "open"}`` (and ``"T"`` when it differs from ``L``) for an open block.
+
+    >>> network_params("6ring", 8, "open", 12)
+    {'boundary': 'open', 'T': 12}
+    >>> network_params("hexagon", 8)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: network must be one of ('6ring', '4star', ...), got 'hexagon'
+    """
+    from .catalog import NETWORKS
+
+    if not isinstance(network, str) or network not in NETWORKS:
+        raise ValueError(f"network must be one of {tuple(NETWORKS)}, got {network!r}")
+    boundary = "periodic" if boundary is None else boundary
+    if boundary not in BOUNDARIES:
+        raise ValueError(f"boundary must be one of {BOUNDARIES}, got {boundary!r}")
+    if boundary == "periodic":
+        if T is not None and T != L:
+            raise ValueError("T: only an open block has a separate time extent T")
+        return {}
+    T = L if T is None else _check_L(T, "T")
+    return {"boundary": "open", **({"T": T} if T != L else {})}
+
+
 class FusionNetwork:
-    """A periodic fusion network: resource states, fusions, outcomes, checks, membranes.
+    """A fusion network: resource states, fusions, outcomes, checks, syndrome graphs,
+    membranes.
 
     Parameters
     ----------
-    kind : ``"6ring"`` or ``"4star"``.
-    L : int >= 3, the periodic lattice size (L³ cells).
+    kind : a network name: the hand-built ``"6ring"`` and ``"4star"`` (see the module
+        docstring), or any registered description (:data:`fbqc.catalog.NETWORKS`, e.g.
+        ``"12ring"``, ``"3ghz"``, ``"4star-bell"``), which is derived by
+        :meth:`from_description`.
+    L : int >= 3, the lattice size.
+    boundary : ``"periodic"`` (an ``L³`` torus, the default) or ``"open"`` (an
+        ``L × L × T`` block with rough primal boundaries at ``x = 0, L`` and smooth ones
+        elsewhere: one logical membrane; see :mod:`fbqc.boundary`).  Open blocks of the
+        hand-built networks are built from their descriptions (identical in the bulk).
+    T : the block's extent in ``z`` (time) for ``boundary="open"``; default ``L``.
 
     Notes
     -----
     See the module docstring for every array and its indexing.
+
+    Attributes beyond the module docstring: ``boundary``, ``T``, ``description`` (the
+    :class:`~fbqc.description.FusionDescription`, ``None`` for hand-built),
+    ``hypergraph`` (per group: an outcome in more than two checks; then :attr:`graphs`
+    refuses), ``qubit_coords``.
 
     Examples
     --------
     >>> net = FusionNetwork("4star", 3)
     >>> net.counts()["per_cell"]
     {'states': 6, 'qubits': 24, 'fusions': 12}
-    >>> FusionNetwork("8ring", 3)
+    >>> FusionNetwork("12ring", 3).primal.degree
+    12
+    >>> FusionNetwork("8ring", 3)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: kind must be one of ('6ring', '4star'), got '8ring'
+    ValueError: kind must be one of ('6ring', '4star', '6ring-d', ...), got '8ring'
     """
 
-    def __init__(self, kind: str, L: int):
-        if kind not in KINDS:
-            raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    boundary = "periodic"
+    description = None
+    hypergraph: tuple[bool, ...] = (False, False)
+    _hyper_msg = ""
+
+    def __init__(self, kind: str, L: int, *, boundary: str = "periodic", T: int | None = None):
+        from .catalog import NETWORKS
+
+        if not isinstance(kind, str) or kind not in NETWORKS:
+            raise ValueError(f"kind must be one of {tuple(NETWORKS)}, got {kind!r}")
+        if boundary not in BOUNDARIES:
+            raise ValueError(f"boundary must be one of {BOUNDARIES}, got {boundary!r}")
+        if kind not in KINDS or boundary != "periodic":
+            from .catalog import get_description
+
+            other = FusionNetwork.from_description(get_description(kind), L,
+                                                   boundary=boundary, T=T)
+            self.__dict__.update(other.__dict__)
+            self.kind = kind
+            return
+        if T is not None and T != L:
+            raise ValueError("T: a periodic network is L×L×L (T only for boundary='open')")
         self.kind = kind
         self.L = _check_L(L)
+        self.T = self.L
         L = self.L
         self.n_cells = L**3
         cells = np.arange(self.n_cells)
@@ -288,6 +384,69 @@ class FusionNetwork:
         else:
             self._build_4star()
         self._build_graphs()
+        self.qubit_coords = self.site_coords[self.qubit_site]
+
+    @classmethod
+    def from_description(cls, description: Any, L: int, *, boundary: str = "periodic",
+                         T: int | None = None) -> FusionNetwork:
+        """Build the network of a :class:`~fbqc.description.FusionDescription`.
+
+        Parameters
+        ----------
+        description : a :class:`~fbqc.description.FusionDescription`, or the name of a
+            registered one (:data:`fbqc.catalog.NETWORKS`).
+        L : lattice size (``L³`` cells periodic; ``L × L × T`` open).
+        boundary : ``"periodic"`` or ``"open"``.
+        T : the open block's extent in ``z`` (default ``L``).
+
+        The checks, syndrome graphs (or hypergraphs) and membranes are derived by GF(2)
+        linear algebra (:func:`fbqc.description.derive`); everything downstream (noise
+        models, decoders, stim circuits, linear optics, samplers) uses the result exactly
+        as a hand-built network.
+
+        Examples
+        --------
+        >>> from fbqc.description import FusionDescription, Fusion, Instance, ResourceState
+        >>> from fbqc.catalog import get_description
+        >>> net = FusionNetwork.from_description(get_description("6ring-d"), 4)
+        >>> net.counts()["per_cell"], net.primal.degree
+        ({'states': 2, 'qubits': 12, 'fusions': 6}, 12)
+        """
+        from .build import build_open, build_periodic
+        from .catalog import get_description
+        from .description import FusionDescription
+
+        if isinstance(description, str):
+            description = get_description(description)
+        if not isinstance(description, FusionDescription):
+            raise TypeError("description must be a FusionDescription or a registered name, "
+                            f"got {type(description).__name__}")
+        if boundary not in BOUNDARIES:
+            raise ValueError(f"boundary must be one of {BOUNDARIES}, got {boundary!r}")
+        L = _check_L(L)
+        net = cls.__new__(cls)
+        if boundary == "periodic":
+            if T is not None and T != L:
+                raise ValueError("T: a periodic network is L×L×L (T only for boundary='open')")
+            build_periodic(net, description, L)
+        else:
+            build_open(net, description, L, _check_L(L if T is None else T, "T"))
+        return net
+
+    @property
+    def graphs(self) -> tuple[SyndromeGraph, ...]:
+        """The syndrome graphs (primal, dual); an open block has only the primal.
+
+        Raises ``ValueError`` for a network whose checks form a hypergraph (an outcome in
+        more than two checks of one group): graph decoders do not apply there.
+        """
+        if self._graphs is None:
+            raise ValueError(self._hyper_msg)
+        return self._graphs
+
+    @graphs.setter
+    def graphs(self, value: tuple[SyndromeGraph, ...]) -> None:
+        self._graphs = value
 
     # ---------------------------------------------------------------- helpers
     def _cell(self, a: np.ndarray) -> np.ndarray:
@@ -501,15 +660,22 @@ class FusionNetwork:
         return self.graphs[1]
 
     def counts(self) -> dict[str, Any]:
-        """Totals and per-cell counts of states, qubits, fusions, outcomes and checks."""
+        """Totals and per-cell counts of states, qubits, fusions, outcomes and checks.
+
+        ``per_cell`` is the unit cell's (an open block's totals include its boundary).
+        """
         n = self.n_cells
+        ch = [np.asarray(c) for c in self.checks]
+        per_cell = getattr(self, "_per_cell", None) or {
+            "states": self.n_states // n, "qubits": self.n_qubits // n,
+            "fusions": self.n_fusions // n}
         return {
             "states": self.n_states, "qubits": self.n_qubits, "fusions": self.n_fusions,
             "outcomes": self.n_outcomes,
-            "checks": (int(self.checks[0].shape[0]), int(self.checks[1].shape[0])),
-            "check_weights": (int(self.checks[0].shape[1]), int(self.checks[1].shape[1])),
-            "per_cell": {"states": self.n_states // n, "qubits": self.n_qubits // n,
-                         "fusions": self.n_fusions // n},
+            "checks": tuple(int(c.shape[0]) for c in ch),
+            "check_weights": tuple(int((c >= 0).sum(axis=1).max()) if c.size else 0
+                                   for c in ch),
+            "per_cell": dict(per_cell),
         }
 
     def state_edges(self) -> np.ndarray:
@@ -517,8 +683,14 @@ class FusionNetwork:
 
         6-ring: the ring edges (``CZ`` after ``H``).  4-star: a star from the first
         qubit of each GHZ state (the graph state LC-equivalent to GHZ; to prepare the
-        GHZ itself use ``H`` on the first qubit and ``CNOT`` to the others).
+        GHZ itself use ``H`` on the first qubit and ``CNOT`` to the others).  Derived
+        networks: the graphs of their graph states (a state given by stabilizers only has
+        no graph: ``ValueError``).
         """
+        if self.description is not None:
+            from .build import state_edges
+
+            return state_edges(self)
         sq = self.state_qubits
         if self.kind == "6ring":
             return np.stack([sq, np.roll(sq, -1, axis=1)], axis=2).reshape(-1, 2)
@@ -528,8 +700,13 @@ class FusionNetwork:
         """Dense ``(x, z)`` bool matrices ``(n_qubits, n_qubits)`` of the resource states.
 
         6-ring: ``X_j Z_{j−1} Z_{j+1}`` around each ring.  4-star (GHZ): ``X⊗4`` and
-        ``Z_0 Z_i`` (i = 1, 2, 3).  Meant for tests at small L.
+        ``Z_0 Z_i`` (i = 1, 2, 3).  Derived: the description's generators.  Meant for
+        tests at small L.
         """
+        if self.description is not None:
+            from .build import stabilizer_generators
+
+            return stabilizer_generators(self)
         nq = self.n_qubits
         x = np.zeros((nq, nq), bool)
         z = np.zeros((nq, nq), bool)
@@ -559,8 +736,8 @@ class FusionNetwork:
         qb = self.fusion_qubits[self.outcome_fusion, 1]
         for side, q in ((0, qa), (1, qb)):
             p = np.array([s[side] for s in self.outcome_paulis])
-            x[o, q] = p == "X"
-            z[o, q] = p == "Z"
+            x[o, q] = (p == "X") | (p == "Y")
+            z[o, q] = (p == "Z") | (p == "Y")
         return x, z
 
     def to_networkx(self) -> Any:
@@ -569,12 +746,18 @@ class FusionNetwork:
 
         g = nx.Graph()
         for q in range(self.n_qubits):
-            g.add_node(q, state=int(self.qubit_state[q]), site=int(self.qubit_site[q]))
-        for u, v in self.state_edges().tolist():
+            g.add_node(q, state=int(self.qubit_state[q]),
+                       coords=tuple(float(c) for c in self.qubit_coords[q]))
+        try:
+            state_edges = self.state_edges().tolist()
+        except ValueError:  # resource states given by stabilizers have no graph
+            state_edges = []
+        for u, v in state_edges:
             g.add_edge(u, v, kind="state")
         for f, (u, v) in enumerate(self.fusion_qubits.tolist()):
             g.add_edge(u, v, kind="fusion", fusion=f)
         return g
 
     def __repr__(self) -> str:
-        return f"FusionNetwork({self.kind!r}, L={self.L})"
+        extra = "" if self.boundary == "periodic" else f", boundary='open', T={self.T}"
+        return f"FusionNetwork({self.kind!r}, L={self.L}{extra})"

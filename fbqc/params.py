@@ -30,7 +30,7 @@ from __future__ import annotations
 from sim import TaskParams, param, task_params
 
 from .decoders import DECODERS
-from .network import KINDS
+from .network import BOUNDARIES, network_params
 from .noise import HardwareAgnostic
 from .optics import BASES, PATTERNS, LinearOptics
 
@@ -81,6 +81,25 @@ def check_run_options(*, decoder: str, backend: str, erasure: bool, pauli: bool,
                          "erasure")
 
 
+_NETWORK_HELP = ("fusion network: 6ring, 4star or a registered description (6ring-d, "
+                 "4star-d, 12ring, 3ghz, 4star-bell, ...)")
+_L_HELP = "lattice size (L^3 unit cells periodic; L x L x T open)"
+_BOUNDARY_HELP = ("periodic (an L^3 torus, six membranes) or open (an L x L x T block with "
+                  "rough and smooth boundaries, one membrane)")
+_T_HELP = "time extent of an open block (default: L)"
+
+
+def _check_shape(params: TaskParams) -> None:
+    """The network name and the block shape; ``T`` equal to ``L`` is stored as ``None``
+    (one task, one id)."""
+    try:
+        network_params(params.network, params.L, params.boundary, params.T)
+    except ValueError as exc:
+        params.fail(str(exc))
+    if params.T == params.L:
+        params._set("T", None)
+
+
 def _check(params: TaskParams, **kw) -> None:
     try:
         check_run_options(**kw)
@@ -90,12 +109,13 @@ def _check(params: TaskParams, **kw) -> None:
 
 @task_params
 class FusionParams(TaskParams):
-    """A periodic fusion network under hardware-agnostic noise, decoded by name."""
+    """A fusion network (periodic, or an open block) under hardware-agnostic noise,
+    decoded by name."""
 
     family = "fbqc"
 
-    network: str = param(help="fusion network", choices=KINDS)
-    L: int = param(help="periodic lattice size (L^3 unit cells)", unit="cells", low=3)
+    network: str = param(help=_NETWORK_HELP)
+    L: int = param(help=_L_HELP, unit="cells", low=3)
     p_erasure: float = param(0.0, help="erasure probability of every fusion outcome",
                              unit="probability")
     p_pauli: float = param(0.0, help="flip probability of every fusion outcome",
@@ -109,8 +129,12 @@ class FusionParams(TaskParams):
                            record="non_default")
     errors: str = param("primal-x", help="which failure counts as a logical error",
                         choices=ERRORS, record="non_default")
+    boundary: str = param("periodic", help=_BOUNDARY_HELP, choices=BOUNDARIES,
+                          record="non_default")
+    T: int | None = param(None, help=_T_HELP, unit="cells", low=3, record="non_default")
 
     def check(self) -> None:
+        _check_shape(self)
         _check(self, decoder=self.decoder, backend=self.backend, erasure=self.p_erasure > 0,
                pauli=self.p_pauli > 0, p_state=self.p_state, errors=self.errors)
 
@@ -123,7 +147,7 @@ class FusionParams(TaskParams):
         return UF_MIXED_VERSION if self.decoder in ("uf", "erasure-uf") and mixed else 1
 
     def chunk_shots(self) -> int:
-        per = 6 * self.L**3 * (4 if self.decoder == "mwpm" else 1)
+        per = 6 * self.L**2 * (self.T or self.L) * (4 if self.decoder == "mwpm" else 1)
         return max(16, min(4096, (1 << 21) // per))
 
     @classmethod
@@ -140,8 +164,8 @@ class OpticsParams(TaskParams):
 
     family = "fbqc-optics"
 
-    network: str = param("6ring", help="fusion network", choices=KINDS)
-    L: int = param(help="periodic lattice size (L^3 unit cells)", unit="cells", low=3)
+    network: str = param("6ring", help=_NETWORK_HELP)
+    L: int = param(help=_L_HELP, unit="cells", low=3)
     loss_per_photon: float = param(0.0, help="probability that a photon is lost",
                                    unit="probability")
     fusion_failure: float = param(0.5, help="probability that a loss-free physical fusion "
@@ -155,8 +179,12 @@ class OpticsParams(TaskParams):
     decoder: str = param("erasure-ml", help="decoder", choices=DECODERS)
     errors: str = param("any-x", help="which failure counts as a logical error",
                         choices=ERRORS, record="non_default")
+    boundary: str = param("periodic", help=_BOUNDARY_HELP, choices=BOUNDARIES,
+                          record="non_default")
+    T: int | None = param(None, help=_T_HELP, unit="cells", low=3, record="non_default")
 
     def check(self) -> None:
+        _check_shape(self)
         if self.encoding is None:
             self._set("encoding", "none")
         if self.basis in PATTERNS[2:] and self.encoding != "shor22":
@@ -176,7 +204,7 @@ class OpticsParams(TaskParams):
                             self.photons_per_fusion, basis=basis, encoding=enc)
 
     def chunk_shots(self) -> int:
-        per = 6 * self.L**3 * (4 if self.encoding == "shor22" else 1)
+        per = 6 * self.L**2 * (self.T or self.L) * (4 if self.encoding == "shor22" else 1)
         return max(16, min(2048, (1 << 21) // per))
 
     @classmethod

@@ -35,7 +35,7 @@ from sim.result import SimulationResult
 from sim.validate import check_int
 
 from .decoders import erasure_windings, make_decoder
-from .network import MEMBRANE_NAMES, FusionNetwork, SyndromeGraph
+from .network import MEMBRANE_NAMES, FusionNetwork, SyndromeGraph, network_params
 from .noise import HardwareAgnostic, bernoulli
 from .optics import LinearOptics
 from .params import FusionParams, OpticsParams, check_run_options
@@ -73,6 +73,8 @@ def tally(mistakes: np.ndarray, errors: str, counts: Counter) -> int:
     >>> tally(m, "primal-x", c), tally(m, "any-x", Counter()), sorted(c)
     (1, 2, ['obs_mistake_mask=E_____', 'obs_mistake_mask=___E__'])
     """
+    if mistakes.shape[1] < 6:  # an open block's stim circuit has one observable
+        mistakes = np.pad(mistakes, ((0, 0), (0, 6 - mistakes.shape[1])))
     if errors == "primal-x":
         n_err = int(np.count_nonzero(mistakes[:, 0]))
     elif errors == "any-x":
@@ -128,25 +130,39 @@ class _DecoderCache:
 
 
 DECODER_CACHE = _DecoderCache()
-_NETWORKS: dict[tuple[str, int], FusionNetwork] = {}
+_NETWORKS: dict[tuple[str, int, str, int | None], FusionNetwork] = {}
 
 
-def as_network(network: str | FusionNetwork, L: int | None = None) -> FusionNetwork:
-    """The network a ``simulate`` call means: a :class:`FusionNetwork` (its ``L``; a
-    given ``L`` must match), or a kind name with ``L`` (built once per process)."""
+def as_network(network: str | FusionNetwork, L: int | None = None, *,
+               boundary: str | None = None, T: int | None = None) -> FusionNetwork:
+    """The network a ``simulate`` call means: a :class:`FusionNetwork` (its ``L``,
+    ``boundary`` and ``T``; given ones must match), or a network name with ``L`` (and
+    optionally ``boundary``/``T``; built once per process).
+
+    >>> as_network("6ring", 4, boundary="open", T=5)
+    FusionNetwork('6ring', L=4, boundary='open', T=5)
+    """
     if isinstance(network, FusionNetwork):
         if L is not None and check_int("L", L) != network.L:
             raise ValueError(f"L={L} does not match the network's L={network.L}")
+        if boundary is not None and boundary != network.boundary:
+            raise ValueError(f"boundary={boundary!r} does not match the network's "
+                             f"boundary={network.boundary!r}")
+        if T is not None and check_int("T", T) != network.T:
+            raise ValueError(f"T={T} does not match the network's T={network.T}")
         return network
     if not isinstance(network, str):
-        raise TypeError(f"network must be a kind name or a FusionNetwork, got {network!r}")
+        raise TypeError(f"network must be a network name or a FusionNetwork, got {network!r}")
     if L is None:
         raise ValueError(f"L: a network given by name ({network!r}) needs L=")
-    key = (network, check_int("L", L))
+    L = check_int("L", L)
+    boundary = "periodic" if boundary is None else boundary
+    shape = network_params(network, L, boundary, T)
+    key = (network, L, boundary, shape.get("T"))
     if key not in _NETWORKS:
         if len(_NETWORKS) >= 8:  # pragma: no mutate
             _NETWORKS.pop(next(iter(_NETWORKS)))
-        _NETWORKS[key] = FusionNetwork(network, key[1])
+        _NETWORKS[key] = FusionNetwork(network, L, boundary=boundary, T=key[3])
     return _NETWORKS[key]
 
 
@@ -203,16 +219,20 @@ def _check_model(model: Any) -> None:
 
 def simulate(network: str | FusionNetwork, model: Model, *, L: int | None = None,
              decoder: str = "uf", shots: int, seed: int | None = None,
-             backend: str = "direct", p_state: float = 0.0, errors: str | None = None
-             ) -> SimulationResult:
+             backend: str = "direct", p_state: float = 0.0, errors: str | None = None,
+             boundary: str | None = None, T: int | None = None) -> SimulationResult:
     """Simulate a fusion network under ``model`` and count logical errors.
 
     Parameters
     ----------
-    network : a :class:`FusionNetwork` (``L`` is taken from it), or a kind name
-        (``"6ring"``, ``"4star"``) together with ``L=``.
+    network : a :class:`FusionNetwork` (``L``, ``boundary`` and ``T`` are taken from
+        it), or a network name (``"6ring"``, ``"4star"``, or any registered description,
+        :data:`fbqc.catalog.NETWORKS`) together with ``L=``.
     model : :class:`HardwareAgnostic` or :class:`LinearOptics` (both backends).
     L : lattice size, for a network given by name.
+    boundary, T : for a network given by name: ``"periodic"`` (default) or ``"open"``
+        (an ``L × L × T`` block, ``T`` default ``L``: one membrane, the primal x; its
+        failures are the errors, see :mod:`fbqc.boundary`).
     decoder : ``"uf"``, ``"mwpm"`` or ``"erasure-ml"`` (pure erasure only); the stim
         backend also takes ``"erasure-uf"``, ``"erasure-mwpm"`` and ``"mwpm-correlated"``
         (no erasure).
@@ -242,9 +262,12 @@ def simulate(network: str | FusionNetwork, model: Model, *, L: int | None = None
     >>> lo = LinearOptics(0.0, fusion_failure=0.1)
     >>> simulate(net, lo, decoder="erasure-ml", shots=100, seed=1).errors_counted
     'any-x'
+    >>> simulate("12ring", HardwareAgnostic(0.05, 0.0), L=4, boundary="open", shots=100,
+    ...          seed=1).shots
+    100
     """
     _check_model(model)
-    net = as_network(network, L)
+    net = as_network(network, L, boundary=boundary, T=T)
     errors = model.default_errors if errors is None else errors
     check_run_options(decoder=decoder, backend=backend, erasure=model.has_erasure,
                       pauli=model.has_flips, p_state=p_state, errors=errors)
@@ -288,7 +311,7 @@ def run_task(params: FusionParams | OpticsParams, shots: int, rng: np.random.Gen
     >>> st.shots
     50
     """
-    net = as_network(params.network, params.L)
+    net = as_network(params.network, params.L, boundary=params.boundary, T=params.T)
     if isinstance(params, OpticsParams):
         model = _cached((LinearOptics, params), lambda: params.model(net))
     else:

@@ -64,8 +64,41 @@ def _network(network: str | FusionNetwork, L: int) -> FusionNetwork:
             raise ValueError(f"L={L} does not match the network's L={network.L}")
         return network
     if not isinstance(network, str):
-        raise TypeError(f"network must be '6ring', '4star' or a FusionNetwork, got {network!r}")
+        raise TypeError(f"network must be a network name or a FusionNetwork, got {network!r}")
     return FusionNetwork(network, L)
+
+
+def _prepare_states(net: FusionNetwork) -> stim.Circuit:
+    """Prepare every resource state of a derived network: ``H`` + ``CZ`` for graph states,
+    stim's stabilizer-tableau synthesis for states given by stabilizers."""
+    desc = net.description
+    ni = len(desc.instances)
+    c = stim.Circuit()
+    sq = net.state_qubits
+    graph_h: list[np.ndarray] = []
+    graph_cz: list[np.ndarray] = []
+    for i, inst in enumerate(desc.instances):
+        rows = sq[np.arange(net.n_states // ni) * ni + i, :inst.state.n]
+        if inst.state.edges is not None:
+            graph_h.append(rows.reshape(-1))
+            e = np.array(inst.state.edges, np.int64).reshape(-1, 2)
+            if e.size:
+                graph_cz.append(rows[:, e].reshape(-1))
+            continue
+        tab = stim.Tableau.from_stabilizers(
+            [stim.PauliString(s) for s in inst.state.stabilizers])
+        prep = tab.to_circuit("elimination")
+        for inst_ in prep:
+            targets = inst_.targets_copy()
+            qs = np.array([t.value for t in targets])
+            mapped = rows[:, qs]  # (copies, len(targets))
+            c.append(inst_.name, mapped.reshape(-1).tolist(), inst_.gate_args_copy())
+    if graph_h:
+        c += _line("H", np.concatenate(graph_h))
+    if graph_cz:
+        c.append("TICK")
+        c += _line("CZ", np.concatenate(graph_cz))
+    return c
 
 
 def _erasure_plan(net: FusionNetwork, model: Any, seed: int | None
@@ -95,14 +128,63 @@ def _line(gate: str, targets: np.ndarray) -> stim.Circuit:
     return stim.Circuit(gate + " " + " ".join(map(str, np.asarray(targets).reshape(-1).tolist())))
 
 
+def _prepare_hand_built(net: FusionNetwork) -> stim.Circuit:
+    """6-ring: ``H`` and a ring of ``CZ``; 4-star: GHZ by ``H`` and ``CNOT`` fan-out."""
+    c = stim.Circuit()
+    sq = net.state_qubits
+    if net.kind == "6ring":
+        c += _line("H", sq.reshape(-1))
+        c.append("TICK")
+        for j in range(6):  # two layers of disjoint CZs would do; six keeps it readable
+            pairs = np.stack([sq[:, j], sq[:, (j + 1) % 6]], axis=1).reshape(-1)
+            c += _line("CZ", pairs)
+    else:
+        c += _line("H", sq[:, 0])
+        c.append("TICK")
+        for j in range(1, 4):
+            c += _line("CNOT", np.stack([sq[:, 0], sq[:, j]], axis=1).reshape(-1))
+    return c
+
+
+def _detector_lines(net: FusionNetwork, rec0: int, recR: int) -> list[str]:
+    """One ``DETECTOR`` per check (primal, then dual): its outcomes (record ``rec0 + o``)
+    and, in an open block, its boundary records (``recR + r``)."""
+    lines = []
+    crec = getattr(net, "check_records", None)
+    for g in range(len(net.checks)):
+        coords = net.check_coords[g].tolist()
+        for ci, row in enumerate(np.asarray(net.checks[g]).tolist()):
+            x, y, z = coords[ci]
+            recs = sorted(r + rec0 for r in row if r >= 0)
+            if crec is not None:
+                recs += sorted(r + recR for r in crec[g][ci] if r >= 0)
+            lines.append(f"DETECTOR({x:g}, {y:g}, {z:g}, {g}) "
+                         + " ".join(f"rec[{r}]" for r in recs))
+    return lines
+
+
+def _observable_lines(net: FusionNetwork, rec0: int, recR: int) -> list[str]:
+    """The six membranes of a periodic network, the one membrane of an open block."""
+    lines = []
+    n_obs = 1 if net.boundary == "open" else 6
+    mrec = getattr(net, "membrane_records", None)
+    for k in range(n_obs):
+        recs = (np.flatnonzero(net.membranes[k]) + rec0).tolist()
+        if mrec is not None:
+            recs += (np.flatnonzero(mrec[k]) + recR).tolist()
+        lines.append(f"OBSERVABLE_INCLUDE({k}) " + " ".join(f"rec[{r}]" for r in recs))
+    return lines
+
+
 def stim_circuit(network: str | FusionNetwork, L: int, model: Any, *, p_state: float = 0.0,
                  seed: int | None = None) -> stim.Circuit:
     """The stim circuit of a fusion network under ``model``.
 
     Parameters
     ----------
-    network : ``"6ring"``, ``"4star"`` or a :class:`~fbqc.network.FusionNetwork`.
-    L : lattice size (periodic).
+    network : a network name (``"6ring"``, ``"4star"``, a registered description) or a
+        :class:`~fbqc.network.FusionNetwork` (periodic or an open block).
+    L : lattice size.
     model : :class:`~fbqc.noise.HardwareAgnostic` or unencoded
         :class:`~fbqc.optics.LinearOptics`.
     p_state : ``DEPOLARIZE1`` probability on every resource-state qubit before fusion.
@@ -110,7 +192,8 @@ def stim_circuit(network: str | FusionNetwork, L: int, model: Any, *, p_state: f
 
     Returns
     -------
-    stim.Circuit : detectors = checks (``n_checks`` primal, then dual), then heralds.
+    stim.Circuit : detectors = checks (``n_checks`` primal, then dual), then heralds;
+        observables: the six membranes (periodic) or the block's one membrane (open).
 
     Examples
     --------
@@ -126,21 +209,10 @@ def stim_circuit(network: str | FusionNetwork, L: int, model: Any, *, p_state: f
     net = _network(network, L)
     p_state = check_probability("p_state", p_state)
     one, loss, p_flip = _erasure_plan(net, model, seed)
-    sc = net.site_coords[net.qubit_site]
+    sc = net.qubit_coords
     c = stim.Circuit("\n".join(
         f"QUBIT_COORDS({x:g}, {y:g}, {z:g}) {q}" for q, (x, y, z) in enumerate(sc.tolist())))
-    sq = net.state_qubits
-    if net.kind == "6ring":
-        c += _line("H", sq.reshape(-1))
-        c.append("TICK")
-        for j in range(6):  # two layers of disjoint CZs would do; six keeps it readable
-            pairs = np.stack([sq[:, j], sq[:, (j + 1) % 6]], axis=1).reshape(-1)
-            c += _line("CZ", pairs)
-    else:
-        c += _line("H", sq[:, 0])
-        c.append("TICK")
-        for j in range(1, 4):
-            c += _line("CNOT", np.stack([sq[:, 0], sq[:, j]], axis=1).reshape(-1))
+    c += _prepare_states(net) if net.description is not None else _prepare_hand_built(net)
     c.append("TICK")
     if p_state > 0:
         c += _line(f"DEPOLARIZE1({p_state!r})", np.arange(net.n_qubits))
@@ -155,34 +227,36 @@ def stim_circuit(network: str | FusionNetwork, L: int, model: Any, *, p_state: f
     for o in np.flatnonzero(one > 0).tolist():
         f = int(net.outcome_fusion[o])
         h = float(one[o]) / 2
-        args = f"{h!r}, 0, 0, {h!r}" if net.outcome_basis[o] == 0 else f"{h!r}, {h!r}, 0, 0"
-        noise.append(f"HERALDED_PAULI_CHANNEL_1({args}) {int(qa[f])}")
+        # a Pauli on the first qubit that flips outcome o and not the fusion's other one:
+        # the other outcome's factor on that qubit
+        q = str(net.outcome_paulis[o ^ 1])[0]
+        args = {"X": f"{h!r}, 0, 0", "Y": f"0, {h!r}, 0", "Z": f"0, 0, {h!r}"}[q]
+        noise.append(f"HERALDED_PAULI_CHANNEL_1({h!r}, {args}) {int(qa[f])}")
         heralds.append((o, tuple(net.fusion_coords[f])))
     if noise:
         c += stim.Circuit("\n".join(noise))
     n_h = len(heralds)
     # fusions: outcome o = 2f + b is measurement record n_h + o
-    prods = [f"{name[0]}{a}*{name[1]}{b}" for a, b in net.fusion_qubits.tolist()
-             for name in net.basis_names]
+    prods = [f"{p[0]}{a}*{p[1]}{b}" for (a, b), pair in
+             zip(net.fusion_qubits.tolist(), np.asarray(net.outcome_paulis).reshape(-1, 2))
+             for p in pair]
     p_arg = f"({p_flip!r})" if p_flip > 0 else ""
     c += stim.Circuit(f"MPP{p_arg} " + " ".join(prods))
+    # boundary records of an open block: noiseless single-qubit measurements of the
+    # qubits whose fusion partner lies outside the block (part of preparing the boundary)
+    n_rec = int(getattr(net, "n_records", 0))
+    if n_rec:
+        c += stim.Circuit("MPP " + " ".join(
+            f"{p}{q}" for q, p in zip(net.record_qubits.tolist(), net.record_paulis.tolist())))
     c.append("TICK")
-    total = n_h + net.n_outcomes
+    total = n_h + net.n_outcomes + n_rec
+    rec0 = n_h - total  # rec index of outcome 0
+    recR = n_h + net.n_outcomes - total  # rec index of record 0
 
-
-    lines = []
-    for g in (0, 1):
-        coords = net.check_coords[g].tolist()
-        rows = np.sort(net.checks[g], axis=1) + (n_h - total)
-        for ci, row in enumerate(rows.tolist()):
-            x, y, z = coords[ci]
-            recs = " ".join(f"rec[{r}]" for r in row)
-            lines.append(f"DETECTOR({x:g}, {y:g}, {z:g}, {g}) {recs}")
+    lines = _detector_lines(net, rec0, recR)
     for i, (_o, (x, y, z)) in enumerate(heralds):
         lines.append(f"DETECTOR({x:g}, {y:g}, {z:g}, {HERALD_TAG:g}) rec[{i - total}]")
-    for k in range(6):
-        recs = " ".join(f"rec[{r}]" for r in (np.flatnonzero(net.membranes[k]) + n_h - total))
-        lines.append(f"OBSERVABLE_INCLUDE({k}) {recs}")
+    lines += _observable_lines(net, rec0, recR)
     c += stim.Circuit("\n".join(lines))
     return c
 

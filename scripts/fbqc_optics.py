@@ -107,25 +107,34 @@ def crossing_values(stats: list, name: str, pairs: list[tuple[int, int]], *, boo
         grid = [x for x in grid if (x, La) in acc and (x, Lb) in acc]
         if len(grid) < 2:
             continue
-        ka, na, kb, nb = (np.array([acc[x, L][i] for x in grid])
-                          for L, i in ((La, 0), (La, 1), (Lb, 0), (Lb, 1)))
-
-        def cross(ra: np.ndarray, rb: np.ndarray, grid: list = grid) -> float:
-            d = rb - ra
-            for i in range(1, len(d)):
-                if d[i - 1] < 0 <= d[i]:
-                    t = d[i - 1] / (d[i - 1] - d[i])
-                    return grid[i - 1] + t * (grid[i] - grid[i - 1])
-            return float("nan")
-
-        c = cross(ka / na, kb / nb)
-        bs = np.array([cross(rng.binomial(na, ka / na) / na, rng.binomial(nb, kb / nb) / nb)
-                       for _ in range(boot)])
-        fin = bs[np.isfinite(bs)]
-        ci = ((float(np.percentile(fin, 2.5)), float(np.percentile(fin, 97.5)))
-              if fin.size > boot // 2 else None)
-        out.append(((La, Lb), float(c), ci))
+        c, ci = pair_crossing(acc, grid, La, Lb, rng, boot)
+        out.append(((La, Lb), c, ci))
     return out
+
+
+def pair_crossing(acc: dict, grid: list, La: int, Lb: int, rng: np.random.Generator,
+                  boot: int) -> tuple[float, tuple | None]:
+    """Crossing of sizes ``La`` and ``Lb`` over ``grid`` (``acc[x, L] = [errors, shots]``)
+    and its 95 % parametric-bootstrap interval (``None`` when half the replicas do not
+    cross)."""
+    ka, na, kb, nb = (np.array([acc[x, L][i] for x in grid])
+                      for L, i in ((La, 0), (La, 1), (Lb, 0), (Lb, 1)))
+
+    def cross(ra: np.ndarray, rb: np.ndarray) -> float:
+        d = rb - ra
+        for i in range(1, len(d)):
+            if d[i - 1] < 0 <= d[i]:
+                t = d[i - 1] / (d[i - 1] - d[i])
+                return grid[i - 1] + t * (grid[i] - grid[i - 1])
+        return float("nan")
+
+    c = cross(ka / na, kb / nb)
+    bs = np.array([cross(rng.binomial(na, ka / na) / na, rng.binomial(nb, kb / nb) / nb)
+                   for _ in range(boot)])
+    fin = bs[np.isfinite(bs)]
+    ci = ((float(np.percentile(fin, 2.5)), float(np.percentile(fin, 97.5)))
+          if fin.size > boot // 2 else None)
+    return float(c), ci
 
 
 def fit(stats: list, name: str):

@@ -130,7 +130,7 @@ def test_cli_lists_and_help(tmp_path, capsys):
     capsys.readouterr()
     assert main([]) == 0 and main(["fbqc", "--help"]) == 0
     text = capsys.readouterr().out
-    assert all(f"  {name}" in text for name in ("sweep", "optics", "stim"))
+    assert all(f"  {name}" in text for name in ("sweep", "optics", "stim", "resources"))
     assert main(["fbqc"]) == 2 and "subcommand" in capsys.readouterr().err
     assert main(["--version"]) == 0 and "erasurelab 0" in capsys.readouterr().out
 
