@@ -81,7 +81,8 @@ def register(parser: argparse.ArgumentParser) -> None:
                        help="DEPOLARIZE1 on every resource-state qubit (default 0)")
         q.add_argument("--seed", type=int, default=None, help="seed (default: fresh entropy)")
         if name == "circuit":
-            q.add_argument("--out", default=None, help=".stim file (default: stdout)")
+            q.add_argument("--out", default=None, help=".stim file (default: stdout; "
+                           "missing folders are created)")
             q.add_argument("--diagram", default=None,
                            help=".svg (detector slice at the fusion tick) or .html (3-D)")
             q.set_defaults(handler=_stim_circuit)
@@ -119,25 +120,41 @@ def _report_thresholds(a: argparse.Namespace, stats: list) -> None:
 
 
 def _stim_circuit(a: argparse.Namespace) -> Callable[[], int]:
+    from pathlib import Path
+
+    from sim.validate import FIGURE_SUFFIXES, check_output_path
+
     from .noise import HardwareAgnostic
     from .simulate import as_network
     from .stim_circuits import stim_circuit
 
+    # every output path is checked before anything is built or written
+    out = None if a.out is None else check_output_path(
+        "--out", a.out, refuse_suffixes=(*FIGURE_SUFFIXES, ".html", ".csv"),
+        expected="a .stim circuit file")
+    diagram = (None if a.diagram is None else
+               check_output_path("--diagram", a.diagram, suffixes=(".svg", ".html")))
+    if out is not None and diagram is not None and out.resolve() == diagram.resolve():
+        raise ValueError(f"--diagram {a.diagram}: the same file as --out")
     net = as_network(a.network, a.L, boundary=a.boundary, T=a.T)
     circ = stim_circuit(net, a.L, HardwareAgnostic(a.p_erasure, a.p_pauli),
                         p_state=a.p_state, seed=a.seed)
 
+    def write(path: Path, text: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
     def job() -> int:
-        text = str(circ)
-        if a.out:
-            with open(a.out, "w") as fh:
-                fh.write(text + "\n")
+        text = str(circ) + "\n"
+        # both texts exist before either file is written
+        pic = None if diagram is None else str(circ.diagram(
+            "interactive-html" if diagram.suffix.lower() == ".html" else "detslice-svg"))
+        if out is not None:
+            write(out, text)
         else:
-            print(text)
-        if a.diagram:
-            kind = "interactive-html" if a.diagram.endswith(".html") else "detslice-svg"
-            with open(a.diagram, "w") as fh:
-                fh.write(str(circ.diagram(kind)))
+            print(text, end="")
+        if diagram is not None:
+            write(diagram, pic)
         return 0
 
     return job

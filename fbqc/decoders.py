@@ -42,6 +42,8 @@ from typing import Any
 
 import numpy as np
 
+from sim.validate import check_binary_array
+
 from . import _kernels as K
 from .network import SyndromeGraph
 
@@ -80,6 +82,8 @@ def _as_2d(a: Any, S: int, E: int, name: str, dtype) -> np.ndarray:
         arr = arr[None, :]
     if arr.ndim != 2 or arr.shape[1] != E or arr.shape[0] not in (1, S):
         raise ValueError(f"{name} must have shape ({S}, {E}) or ({E},), got {np.shape(a)}")
+    if np.dtype(dtype) in (np.uint8, bool):  # a mask: 0/1 only (256 or 0.5 are refused)
+        arr = check_binary_array(name, arr)
     return np.ascontiguousarray(arr, dtype=dtype)
 
 
@@ -116,7 +120,7 @@ class UnionFindDecoder:
             syn = syn[None, :]
         if syn.ndim != 2 or syn.shape[1] != g.n_nodes:
             raise ValueError(f"syndromes must have shape (S, {g.n_nodes}), got {syn.shape}")
-        syn = np.ascontiguousarray(syn, np.uint8)
+        syn = check_binary_array("syndromes", syn)  # 0/1 only: 0.5 or 2 are refused
         S, E = syn.shape[0], g.n_edges
         er = (np.zeros((S, E), np.uint8) if erased is None
               else _as_2d(erased, S, E, "erased", np.uint8))
@@ -239,7 +243,7 @@ class MatchingDecoder:
             syn = syn[None, :]
         if syn.ndim != 2 or syn.shape[1] != g.n_nodes:
             raise ValueError(f"syndromes must have shape (S, {g.n_nodes}), got {syn.shape}")
-        syn = np.ascontiguousarray(syn, np.uint8)
+        syn = check_binary_array("syndromes", syn)  # 0/1 only: 0.5 or 2 are refused
         S, E = syn.shape[0], g.n_edges
         w = (np.ones((1, E)) if weights is None
              else _as_2d(weights, S, E, "weights", np.float64))
@@ -300,7 +304,7 @@ def erasure_windings(graph: SyndromeGraph, erased: np.ndarray) -> tuple[np.ndarr
         er = er[None, :]
     if er.ndim != 2 or er.shape[1] != graph.n_edges:
         raise ValueError(f"erased must have shape (S, {graph.n_edges}), got {er.shape}")
-    er = np.ascontiguousarray(er, np.uint8)
+    er = check_binary_array("erased", er)
     S = er.shape[0]
     basis = np.zeros((S, 3), np.int64)
     rank = np.zeros(S, np.int64)

@@ -46,6 +46,8 @@ import numpy as np
 import sinter
 import stim
 
+from sim.validate import check_binary_array
+
 from ._herald_kernels import uf_boundary_decode_batch
 
 __all__ = [
@@ -452,7 +454,9 @@ class _CompiledErasureDecoder(sinter.CompiledDecoder):
     def decode(self, dets: np.ndarray) -> np.ndarray:
         """Decode unpacked (S, num_detectors) detection events → (S, num_observables)."""
         g = self.g
-        dets = np.asarray(dets, np.uint8)
+        dets = check_binary_array("dets", dets, ndim=2)  # 0/1 only: 2 or 0.5 are refused
+        if dets.shape[1] != g.num_detectors:
+            raise ValueError(f"dets must have shape (S, {g.num_detectors}), got {dets.shape}")
         S = dets.shape[0]
         syn = dets[:, g.nodes]
         hb = dets[:, g.heralds].astype(bool)

@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from sim.validate import check_memory
+
 from .network import RecallResult, _as_int
 
 __all__ = ["Hopfield"]
@@ -32,6 +34,7 @@ class Hopfield:
 
     def __init__(self, n: int):
         self.n = _as_int("n", n, 2)
+        check_memory(f"n={self.n}", 4 * self.n**2)  # the float32 weights
         self._w = np.zeros((self.n, self.n), np.float32)
         self.n_stored = 0
 

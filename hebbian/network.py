@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.validate import INT64_MAX, check_generator, check_int, check_int_array
+from sim.validate import INT64_MAX, check_generator, check_int, check_int_array, check_memory
 
 from . import _kernels as K
 from .noise import ReleaseNoise
@@ -126,12 +126,25 @@ def from_activity(activity: Any) -> np.ndarray:
     return out
 
 
+def clustered_bytes(clusters: int, neurons: int) -> int:
+    """Bytes of the bit-packed graph of a clustered (clique or sparse) network: every
+    unit's links to each other cluster, one bit per unit (rounded up to 64-bit words).
+
+    >>> clustered_bytes(8, 256)
+    458752
+    """
+    return 8 * clusters * neurons * (clusters - 1) * ((neurons + 63) // 64)
+
+
 class _Clustered:
     """Shared machinery of the clique and sparse networks (bits, store, recall)."""
 
     def __init__(self, clusters: int, neurons_per_cluster: int):
         self.clusters = _as_int("clusters", clusters, 2)
         self.neurons_per_cluster = _as_int("neurons_per_cluster", neurons_per_cluster, 1)
+        check_memory(f"clusters={self.clusters}, neurons_per_cluster="
+                     f"{self.neurons_per_cluster}",
+                     clustered_bytes(self.clusters, self.neurons_per_cluster))
         self.n = self.clusters * self.neurons_per_cluster
         self._wl = (self.neurons_per_cluster + 63) // 64
         self._bits = np.zeros((self.n, self.clusters - 1, self._wl), np.uint64)

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import binom
 
-from sim.validate import check_probability
+from sim.validate import check_memory, check_probability
 
 __all__ = ["ReleaseNoise", "erase", "insert", "stuck"]
 
@@ -115,6 +115,7 @@ class ReleaseNoise:
         if isinstance(self.n_syn, bool) or not isinstance(self.n_syn, (int, np.integer)) \
                 or self.n_syn < 1:
             raise ValueError(f"n_syn must be an integer >= 1, got {self.n_syn!r}")
+        check_memory(f"n_syn={self.n_syn}", 24 * (int(self.n_syn) + 1))  # the CDF table
         check_probability("p_rel", self.p_rel)
 
     def cdf(self) -> np.ndarray:

@@ -41,7 +41,7 @@ from sim import ParamSpec, TaskParams, param, task_params
 
 from . import noise
 from .hopfield import Hopfield
-from .network import FILTERS, RULES, CliqueNetwork, SparseCliqueNetwork
+from .network import FILTERS, RULES, CliqueNetwork, SparseCliqueNetwork, clustered_bytes
 from .willshaw import Willshaw
 
 __all__ = [
@@ -206,6 +206,15 @@ class CliqueParams(MemoryParams):
         """Symbols per stored message."""
         return self.clusters
 
+    @property
+    def memory_params(self) -> tuple[str, ...]:  # type: ignore[override]
+        return ("clusters", "neurons", "messages") + (("n_syn",) if self.p_rel < 1 else ())
+
+    def memory_bytes(self) -> int:
+        C, L = self.clusters, self.neurons
+        return (clustered_bytes(C, L) + 8 * self.messages * self.width()
+                + (24 * (self.n_syn + 1) if self.p_rel < 1 else 0))
+
     def decoder_label(self) -> str:
         return f"{self.model}-{self.rule}-{self.filter}"
 
@@ -325,6 +334,12 @@ class WillshawParams(MemoryParams):
     def decoder_label(self) -> str:
         return "willshaw"
 
+    memory_params = ("neurons", "active", "messages")
+
+    def memory_bytes(self) -> int:
+        n = self.neurons
+        return 8 * n * ((n + 63) // 64) + 8 * self.messages * self.active
+
     @classmethod
     def examples(cls) -> list[MemoryParams]:  # pragma: no mutate block
         return [cls(neurons=128, active=4, messages=5, erased=2, queries_per_network=4)]
@@ -368,6 +383,11 @@ class HopfieldParams(MemoryParams):
 
     def decoder_label(self) -> str:
         return "hopfield"
+
+    memory_params = ("neurons", "messages")
+
+    def memory_bytes(self) -> int:  # float32 weights; patterns drawn as int64
+        return 4 * self.neurons**2 + 8 * self.messages * self.neurons
 
     def build(self, rng: np.random.Generator) -> tuple[Any, np.ndarray]:
         net = Hopfield(self.neurons)
@@ -422,6 +442,9 @@ class RecurrentParams(CliqueParams):
                 if spec.name in self._CLIQUE_ONLY and getattr(self, spec.name) != spec.default:
                     self.fail(f"{spec.name} must stay at its default ({spec.default}) with "
                               f"recall='recurrent' (the recurrent dynamics ignores it)")
+
+    def memory_bytes(self) -> int:  # float32 weights of the learned network
+        return super().memory_bytes() + 4 * (self.clusters * self.neurons) ** 2
 
     def decoder_label(self) -> str:
         if self.recall == "recurrent":

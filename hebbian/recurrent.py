@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.validate import INT64_MAX, check_float, check_int, check_probability
+from sim.validate import INT64_MAX, check_float, check_int, check_memory, check_probability
 
 from . import _recurrent_kernels as RK
 from .network import CliqueNetwork, RecallResult
@@ -200,6 +200,8 @@ class RecurrentHebbian:
         if seed is not None and not isinstance(seed, (int, np.integer, np.random.Generator)):
             raise TypeError(f"seed must be an int or a numpy Generator, got {seed!r}")
         self._rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        check_memory(f"clusters={self.clusters}, neurons={self.neurons_per_cluster}",
+                     4 * self.n**2)  # the float32 weights
         self.weights = np.zeros((self.n, self.n), np.float32)
         self.presentations = 0
         self._step = 0

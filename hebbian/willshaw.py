@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from sim.validate import check_memory
+
 from . import _kernels as K
 from .network import RecallResult, _as_int, _int_array
 
@@ -39,6 +41,7 @@ class Willshaw:
         self.n = _as_int("n", n, 2)
         self.k = _as_int("k", k, 1, self.n)
         self._nw = (self.n + 63) // 64
+        check_memory(f"n={self.n}", 8 * self.n * self._nw)  # the bit-packed weights
         self._bits = np.zeros((self.n, self._nw), np.uint64)
         self.n_stored = 0
 

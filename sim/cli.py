@@ -15,7 +15,12 @@ The shared machinery every command uses lives here: the one argument-parser clas
 
 Exit codes: 0 on success; 2 for input rejected before anything runs (a message naming
 the argument, nothing written); 1 when something fails while running (the traceback
-is printed: a bug inside a sampler is not reported as a user mistake).
+is printed: a bug inside a sampler is not reported as a user mistake); 128 + the signal
+after SIGINT (Ctrl-C, 130) or SIGTERM (143): a sweep stops gracefully (one line; every
+completed chunk is in the file, and a rerun resumes exactly; the pool's workers exit
+with it, and exit by themselves if the main process is killed).  A result
+file refused when a job opens it (another process writing it, a file that is not ours:
+:class:`sim.csvio.ResultFileError`) is input too: one line, exit code 2.
 
 A missing optional dependency is reported in one line naming the extra that provides it
 (:mod:`sim.extras`), exit code 2.  ``plot`` and ``threshold`` live in
@@ -26,11 +31,14 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import importlib.util
 import itertools
+import signal
 import sys
+import threading
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -47,6 +55,7 @@ __all__ = [
     "domain_main",
     "grid_from_args",
     "main",
+    "stop_on_signals",
     "sweep_command",
 ]
 
@@ -172,8 +181,10 @@ def collect_job(args: argparse.Namespace, tasks: list[Any],
     """Validate a sweep completely (tasks, run flags, the result file) and return the
     job that runs it: :func:`sim.collect` into ``args.out``, then one line per task."""
     from .collect import prepare_collect
+    from .csvio import check_result_path
     from .params import parse_shard
 
+    check_result_path("--out", args.out, "sinter")  # before any task is built or file touched
     shard = parse_shard(args.shard) if getattr(args, "shard", None) else None
     run = prepare_collect(tasks, max_shots=args.max_shots, max_errors=args.max_errors,
                           seed=args.seed, workers=args.workers, shard=shard,
@@ -181,13 +192,45 @@ def collect_job(args: argparse.Namespace, tasks: list[Any],
                           progress=False if args.no_progress else None)
 
     def job() -> int:
-        stats = run()
+        with stop_on_signals(run.stop) as signals:
+            stats = run()
+        if run.stopped:
+            done = sum(s.shots for s in stats)
+            print(f"erasurelab: stopped by {signal.Signals(signals[0]).name}; {done} shots "
+                  f"are in {args.out} (every completed chunk); a rerun resumes exactly",
+                  file=sys.stderr)
+            return 128 + signals[0]
         _print_stats(stats)
         if report is not None:
             report(args, stats)
         return 0
 
     return job
+
+
+@contextlib.contextmanager
+def stop_on_signals(stop: Callable[[], None]) -> Iterator[list[int]]:
+    """While the block runs, SIGINT (Ctrl-C) and SIGTERM call ``stop()`` (a graceful
+    stop: what was committed is written); a second signal interrupts at once
+    (``KeyboardInterrupt``).  Yields the list of signal numbers received.  Outside the
+    main thread no handler is installed."""
+    hits: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield hits
+        return
+
+    def handler(signum, frame):
+        hits.append(signum)
+        if len(hits) > 1:
+            raise KeyboardInterrupt
+        stop()
+
+    old = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield hits
+    finally:
+        for sig, h in old.items():
+            signal.signal(sig, h)
 
 
 def _print_stats(stats: list) -> None:
@@ -406,10 +449,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _missing_extra(exc, command)
     if not callable(job):
         return int(job or 0)
+    from .csvio import ResultFileError
+
+    terms: list[int] = []
+
+    def on_term(signum, frame):  # SIGTERM as Ctrl-C: the job's cleanup runs
+        terms.append(signum)
+        raise KeyboardInterrupt
+
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, on_term) if main_thread else None
     try:
         return int(job() or 0)
-    except KeyboardInterrupt:
-        raise
+    except KeyboardInterrupt:  # completed rows are already in the file
+        sig = signal.Signals(terms[0] if terms else signal.SIGINT)
+        print(f"erasurelab {args.command}: stopped by {sig.name}; completed rows are kept "
+              "and a rerun resumes", file=sys.stderr)
+        return 128 + sig
+    except ResultFileError as exc:  # a result file refused when the job opened it
+        print(f"erasurelab {args.command}: error: {exc}", file=sys.stderr)
+        return 2
     except ImportError as exc:  # an optional dependency imported only when running
         return _missing_extra(exc, command)
     except Exception:  # noqa: BLE001 - a crash while running: report it as one
@@ -418,6 +477,9 @@ def main(argv: Sequence[str] | None = None) -> int:
               "the traceback is above); completed rows are kept and a rerun resumes",
               file=sys.stderr)
         return 1
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _missing_extra(exc: ImportError, command: str) -> int:

@@ -129,6 +129,26 @@ def _pieces(k: int, n: int, chunk: int, done_shots: int, max_shots: int) -> Iter
         i += 1
 
 
+def grid_shots(k: int, n: int, chunk: int, done_shots: int, max_shots: int) -> int:
+    """Shots of the pieces :func:`_pieces` would yield, in closed form (a progress total
+    for ``max_shots=10**15`` without listing 10**12 chunks).
+
+    >>> grid_shots(0, 1, 100, 250, 1000), grid_shots(1, 3, 100, 50, 1000)
+    (750, 250)
+    """
+    i0, off = divmod(done_shots, chunk)
+    n_chunks = -(-max_shots // chunk)  # the last one may be short
+    if n_chunks <= k:
+        return 0
+    count = -(-(n_chunks - k) // n) - i0  # this shard's chunks from the resume point on
+    if count <= 0:
+        return 0
+    total = count * chunk - off
+    if (n_chunks - 1 - k) % n == 0:  # the short last chunk is this shard's
+        total -= n_chunks * chunk - max_shots
+    return max(0, total)
+
+
 def normalize_tasks(tasks: Iterable[Any]) -> list[tuple[sinter.Task, str]]:
     """Turn ``(sampler, params)`` pairs, declared :class:`sim.TaskParams` or tasks made by
     ``make_task`` into ``(task, sampler path)`` pairs, validating every one."""
@@ -241,14 +261,22 @@ class Scheduler:
         self._inflight: dict[Future, tuple[_State, int, int]] = {}
         self._ex: Any = None
         self._target_seconds = 0.25
+        self.stopped = False  # set by request_stop(): the run ends early
+
+    def request_stop(self) -> None:
+        """End the run early, from a signal handler or another thread: nothing new is
+        dispatched, pieces already running finish, and :meth:`run` yields what was
+        committed (a prefix of every task's chunk grid, so a rerun resumes exactly)."""
+        self.stopped = True
 
     def _grid(self, chunk: int, done_shots: int) -> Iterator[_Piece]:
         return _pieces(self.k, self.n_shards, chunk, done_shots, self.max_shots)
 
     def remaining_shots(self) -> int:
         """Shots still to run (before any ``max_errors`` stop)."""
-        return sum(pc.shots for st in self.states if not st.done
-                   for pc in self._grid(st.chunk, st.prior.shots + st.committed.shots))
+        return sum(grid_shots(self.k, self.n_shards, st.chunk,
+                              st.prior.shots + st.committed.shots, self.max_shots)
+                   for st in self.states if not st.done)
 
     def totals(self) -> list[sinter.TaskStats]:
         """One row per task (input order): everything committed, earlier runs included."""
@@ -312,7 +340,8 @@ class Scheduler:
         return rr
 
     def _receive(self) -> None:
-        finished, _ = wait(list(self._inflight), return_when=FIRST_COMPLETED)
+        # a timeout, so that a stop request is seen while a long piece runs
+        finished, _ = wait(list(self._inflight), timeout=0.25, return_when=FIRST_COMPLETED)
         for fut in finished:
             st, first, count = self._inflight.pop(fut)
             if st.done or fut.cancelled():
@@ -356,7 +385,7 @@ class Scheduler:
         try:
             max_inflight = max(2, 2 * parallel)
             rr = 0
-            while True:
+            while not self.stopped:
                 rr = self._fill(max_inflight, rr)
                 if not self._inflight:
                     for st in self.states:
@@ -365,6 +394,8 @@ class Scheduler:
                         break
                     continue
                 self._receive()
+                if self.stopped:
+                    break
                 if time.monotonic() - last >= 1.0:
                     update = self._update()
                     last = time.monotonic()
@@ -451,7 +482,7 @@ def prepare_collect(
         scheduler = Scheduler(pairs, **opts)
         return _Run(scheduler, None, progress)
     # locked for the whole run; a file that is not ours is refused before any repair
-    resume = ResumeFile(save_resume_filepath)
+    resume = ResumeFile(save_resume_filepath, name="save_resume_filepath")
     try:
         scheduler = Scheduler(pairs, existing=resume.prior.values(), **opts)
         for st in scheduler.states:
@@ -480,6 +511,16 @@ class _Run:
     def close(self) -> None:
         if self.resume is not None:
             self.resume.close(failed=True)
+
+    def stop(self) -> None:
+        """Stop the run early (safe in a signal handler): see
+        :meth:`Scheduler.request_stop`; the call then returns the committed totals."""
+        self.scheduler.request_stop()
+
+    @property
+    def stopped(self) -> bool:
+        """Whether the run was stopped early."""
+        return self.scheduler.stopped
 
 
 def collect(

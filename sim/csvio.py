@@ -71,6 +71,8 @@ from typing import Any
 
 import sinter
 
+from .validate import FIGURE_SUFFIXES, check_output_path
+
 try:  # POSIX advisory locks; elsewhere concurrent writers are caught on resume only
     import fcntl
 except ImportError:  # pragma: no cover - Windows
@@ -88,6 +90,7 @@ __all__ = [
     "ResumeFile",
     "SeedMismatchError",
     "append_rows",
+    "check_result_path",
     "chunk_counts",
     "combine",
     "ensure_file",
@@ -179,6 +182,31 @@ def result_file_kind(path: str | os.PathLike) -> str | None:
     return None
 
 
+#: Suffixes a result CSV may not have: figure, circuit and diagram formats.
+NOT_CSV_SUFFIXES = (*FIGURE_SUFFIXES, ".html", ".stim")
+
+
+def check_result_path(name: str, path: str | os.PathLike, kind: str = "sinter") -> Path:
+    """Check a result CSV path before anything is written (nothing is opened for
+    writing): a usable file path (:func:`sim.validate.check_output_path`) without a
+    figure/circuit suffix, holding nothing or a ``kind`` result file.  Raises
+    :class:`ResultFileError` (:class:`ForeignFileError` for a file that is not ours)
+    naming ``name``.
+
+    >>> check_result_path("--out", "res.png")
+    Traceback (most recent call last):
+    ...
+    sim.csvio.ResultFileError: --out res.png: expected a CSV file, not a .png file
+    """
+    try:
+        p = check_output_path(name, path, refuse_suffixes=NOT_CSV_SUFFIXES,
+                              expected="a CSV file")
+    except ValueError as exc:
+        raise ResultFileError(str(exc)) from None
+    _check_kind(p, kind)
+    return p
+
+
 def _check_kind(path: Path, kind: str) -> None:
     got = result_file_kind(path)
     if got == "empty" or got == kind:
@@ -227,15 +255,15 @@ class ResultFile:
     kind : ``"sinter"`` (sinter CSV) or ``"grid"`` (tidy CSV of :func:`sim.run_grid`).
     """
 
-    def __init__(self, path: str | os.PathLike, kind: str = "sinter"):
+    def __init__(self, path: str | os.PathLike, kind: str = "sinter", *, name: str = "path"):
         if kind not in _HEADER_LINES:
             raise ValueError(f"kind must be 'sinter' or 'grid', got {kind!r}")
-        self.path = Path(path)
-        self.kind = kind
         self.created = False
         self.appended = False
         self._fd: int | None = None
-        _check_kind(self.path, kind)  # before the file is opened for writing
+        # before the file is opened for writing
+        self.path = check_result_path(name, path, kind)
+        self.kind = kind
         flags = os.O_RDWR | os.O_APPEND | getattr(os, "O_CLOEXEC", 0)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -585,8 +613,8 @@ class ResumeFile(ResultFile):
     prior : dict strong id -> merged :class:`sinter.TaskStats` of those rows.
     """
 
-    def __init__(self, path: str | os.PathLike):
-        super().__init__(path, "sinter")
+    def __init__(self, path: str | os.PathLike, *, name: str = "path"):
+        super().__init__(path, "sinter", name=name)
         try:
             self.rows = _read_rows(self.path)
         except BaseException:

@@ -71,6 +71,7 @@ from .validate import (
     check_choice,
     check_float,
     check_int,
+    check_memory,
     check_probability,
 )
 
@@ -262,6 +263,10 @@ class TaskParams:
                 raise type(exc)(f"{self.family}: parameter {exc}") from None
             object.__setattr__(self, spec.name, value)
         self.check()
+        need = self.memory_bytes()
+        if need > 0:  # a size that cannot fit is refused before anything is allocated
+            what = ", ".join(f"{n}={getattr(self, n)}" for n in self.memory_params)
+            check_memory(f"{self.family}: parameter {what}", need)
 
     def check(self) -> None:
         """Cross-field rules; raise ``ValueError`` naming the parameters (override)."""
@@ -355,6 +360,16 @@ class TaskParams:
     def chunk_shots(self) -> int:
         """Shots per chunk of the fixed grid (depends only on the parameters)."""
         return 1024
+
+    #: The parameters that drive :meth:`memory_bytes` (named when a size is refused).
+    memory_params: ClassVar[tuple[str, ...]] = ()
+
+    def memory_bytes(self) -> int:
+        """A lower bound on the memory (bytes) one task needs: the arrays it cannot do
+        without (override; 0: no estimate).  Checked by :func:`sim.validate.check_memory`
+        when the parameters are built, so a size that cannot fit in this machine is
+        refused up front, naming :attr:`memory_params`."""
+        return 0
 
     def theory(self) -> float | None:
         """Closed-form error rate, or None."""

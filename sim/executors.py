@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import signal
+import threading
+import time
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from importlib.util import find_spec
 from typing import Any
 
 import numpy as np
 
-__all__ = ["InProcessExecutor", "as_executor", "check_executor", "default_workers"]
+__all__ = ["InProcessExecutor", "as_executor", "check_executor", "default_workers",
+           "worker_init"]
 
 
 class InProcessExecutor(Executor):
@@ -23,6 +27,40 @@ class InProcessExecutor(Executor):
         except BaseException as exc:  # noqa: BLE001 - delivered through the future
             fut.set_exception(exc)
         return fut
+
+
+def _watch_parent(parent: int, period: float) -> None:
+    while True:
+        time.sleep(period)
+        if os.getppid() != parent:  # the main process is gone (SIGKILL, a crash)
+            os._exit(1)
+
+
+def _die_with_parent() -> None:
+    """Linux: SIGKILL this process when its parent dies, even inside a long compiled
+    kernel that holds the GIL (the watcher thread covers other systems)."""
+    if not os.uname().sysname == "Linux":  # pragma: no cover
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover
+        pass
+
+
+def worker_init(parent: int, period: float = 0.5) -> None:
+    """Initializer of every pool worker: Ctrl-C is the main process's business (it stops
+    the run and shuts the pool down), and the worker exits by itself within ``period``
+    seconds once its main process is gone, however it died (SIGKILL included): no
+    orphan keeps computing."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
+    if os.getppid() != parent:  # it died before the line above took effect
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent, period), daemon=True,
+                     name="watch-parent").start()
 
 
 def default_workers() -> int:
@@ -69,5 +107,6 @@ def as_executor(executor: Any = None, workers: int | None = None) -> tuple[Execu
         workers = default_workers()
     if workers == 1:
         return InProcessExecutor(), True, 1
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
+                               initializer=worker_init, initargs=(os.getpid(),))
     return pool, True, workers

@@ -214,7 +214,7 @@ def run_grid(
     if executor is not None:
         check_executor(executor)
     # locked while we write; a file that is not a tidy CSV is refused before any repair
-    with ResultFile(Path(out), "grid") as f:
+    with ResultFile(out, "grid", name="out") as f:
         return _run_into(f, fn, fn_path, param_list, seeds, executor, progress)
 
 

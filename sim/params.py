@@ -8,6 +8,12 @@ from typing import Any
 import numpy as np
 
 from .sampler import canonical
+from .validate import check_memory
+
+#: Bytes a grid cannot do without per value (a float in a list, its linspace entry)
+#: and per task (its parameter dict, task and strong id): lower bounds.
+BYTES_PER_VALUE = 40
+BYTES_PER_TASK = 1000
 
 __all__ = ["parse_param", "parse_shard", "parse_values", "product"]
 
@@ -60,6 +66,7 @@ def parse_values(text: str) -> list[Any]:
             ) from None
         if count < 1:
             raise ValueError(f"values: COUNT must be >= 1 in {text!r}")
+        check_memory(f"values: COUNT={count} in {text!r}", BYTES_PER_VALUE * count)
         pts = np.linspace(start, stop, count)
         all_int = all(float(x).is_integer() for x in (a, b)) and all(
             float(v).is_integer() for v in pts
@@ -126,4 +133,9 @@ def product(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
         if not v:
             raise ValueError(f"grid: parameter {name!r} has no values")
         values.append(v)
+    size = 1
+    for v in values:
+        size *= len(v)
+    check_memory(f"grid: {' x '.join(str(len(v)) for v in values)} = {size} tasks",
+                 BYTES_PER_TASK * size)
     return [dict(zip(names, combo)) for combo in itertools.product(*values)]

@@ -37,14 +37,18 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 __all__ = [
+    "FIGURE_SUFFIXES",
     "INT64_MAX",
     "SEED_MAX",
+    "check_binary_array",
     "check_bool",
     "check_choice",
     "check_float",
@@ -52,9 +56,13 @@ __all__ = [
     "check_generator",
     "check_int",
     "check_int_array",
+    "check_memory",
+    "check_output_path",
     "check_probability",
     "check_seed",
     "check_seeds",
+    "format_bytes",
+    "total_memory",
 ]
 
 INT64_MAX = 2**63 - 1
@@ -328,3 +336,140 @@ def check_float_array(name: str, value: Any, *, ndim: int | None = None,
             bad = float(out[where])
             raise ValueError(f"{name} must hold finite numbers (found {bad!r} at index {idx})")
     return out
+
+
+def check_binary_array(name: str, value: Any, *, ndim: int | None = None) -> np.ndarray:
+    """A 0/1 array (bool, integers or whole floats, each 0 or 1) as C-contiguous ``uint8``.
+
+    A value other than 0 or 1 (``0.5``, ``2``, ``-1``, ``256``) is refused rather than
+    cast: a plain ``astype(np.uint8)`` reads 0.5 as 0, 256 as 0 and -1 as 255.
+
+    >>> check_binary_array("syndromes", [[0.0, 1.0]]).dtype
+    dtype('uint8')
+    >>> check_binary_array("syndromes", [[0.5, 1.0]])
+    Traceback (most recent call last):
+    ...
+    ValueError: syndromes must hold only 0 and 1, got 0.5 at index (0, 0)
+    """
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a 0/1 array ({exc})") from None
+    if ndim is not None and arr.ndim != ndim:
+        raise ValueError(f"{name} must be a {ndim}-D array, got shape {arr.shape}")
+    if arr.dtype == bool or arr.dtype == np.uint8 and (not arr.size or arr.max() <= 1):
+        return np.ascontiguousarray(arr, dtype=np.uint8)
+    if arr.size and not (np.issubdtype(arr.dtype, np.integer)
+                         or np.issubdtype(arr.dtype, np.floating)):
+        raise TypeError(f"{name} must be a 0/1 array of bools or numbers, got dtype "
+                        f"{arr.dtype}")
+    if arr.size:
+        bad = ~((arr == 0) | (arr == 1))
+        if bad.any():
+            where = tuple(int(i) for i in np.argwhere(bad)[0])
+            idx = where[0] if len(where) == 1 else where
+            v = arr[where].item()
+            raise ValueError(f"{name} must hold only 0 and 1, got {v!r} at index {idx}")
+    return np.ascontiguousarray(arr, dtype=np.uint8)
+
+
+# ----------------------------------------------------------------------------- memory
+def total_memory() -> int:
+    """Bytes of memory this process can have: the machine's physical memory, or the
+    cgroup's limit when that is lower (a container, a batch job)."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):  # pragma: no cover - not POSIX
+        total = 2**62
+    for limit_file in ("/sys/fs/cgroup/memory.max",
+                       "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            text = Path(limit_file).read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit():
+            total = min(total, int(text))
+    return int(total)
+
+
+def format_bytes(n: float) -> str:
+    """``1.5 GB`` style (powers of 1000).
+
+    >>> format_bytes(6e15)
+    '6 PB'
+    """
+    for unit in ("B", "kB", "MB", "GB", "TB", "PB"):
+        if abs(n) < 1000 or unit == "PB":
+            return f"{n:.3g} {unit}"
+        n /= 1000
+    return f"{n:.3g} PB"  # pragma: no cover
+
+
+def check_memory(what: str, nbytes: float, *, available: int | None = None) -> None:
+    """Refuse, naming ``what`` (the arguments, ``"L=10000"``), a size whose memory need
+    ``nbytes`` (a lower bound: the arrays it cannot do without) exceeds the memory this
+    process can have (:func:`total_memory`, or ``available``).
+
+    The one estimate check every domain uses, before anything is allocated or written.
+
+    >>> check_memory("neurons=1000000", 4 * 10**12, available=16 * 10**9)
+    Traceback (most recent call last):
+    ...
+    ValueError: neurons=1000000 needs at least 4 TB of memory; this machine has 16 GB
+    """
+    avail = total_memory() if available is None else available
+    if nbytes > avail:
+        raise ValueError(f"{what} needs at least {format_bytes(nbytes)} of memory; this "
+                         f"machine has {format_bytes(avail)}")
+
+
+# ----------------------------------------------------------------------------- paths
+#: Suffixes matplotlib writes (``savefig``); a CSV output path with one is refused.
+FIGURE_SUFFIXES = (".eps", ".jpeg", ".jpg", ".pdf", ".pgf", ".png", ".ps", ".raw",
+                   ".rgba", ".svg", ".svgz", ".tif", ".tiff", ".webp")
+
+
+def check_output_path(name: str, value: Any, *, suffixes: Iterable[str] | None = None,
+                      refuse_suffixes: Iterable[str] = (), expected: str = "another kind of file"
+                      ) -> Path:
+    """An output file path, checked before anything is written.
+
+    Refused by name: an empty path, a path ending in ``/`` or naming a directory, an
+    existing path that is not a regular file (``/dev/null``), a path under a file, a
+    folder that cannot be written, a suffix outside ``suffixes`` (when given) or in
+    ``refuse_suffixes`` (the message says what is ``expected`` instead).  Missing
+    parent folders are fine (writers create them).
+
+    >>> check_output_path("--diagram", "d.xyz", suffixes=(".svg", ".html"))
+    Traceback (most recent call last):
+    ...
+    ValueError: --diagram d.xyz: unsupported suffix '.xyz' (expected one of .svg, .html)
+    """
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a file path, got {value!r}")
+    text = os.fspath(value)
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"{name} must be a file path, got {text!r}")
+    if text.endswith(("/", os.sep)):
+        raise ValueError(f"{name} {text}: names a directory; give a file name")
+    path = Path(text)
+    if path.is_dir():
+        raise ValueError(f"{name} {text}: is a directory; give a file name")
+    if path.exists() and not path.is_file():
+        raise ValueError(f"{name} {text}: exists and is not a regular file")
+    suffix = path.suffix.lower()
+    if suffixes is not None and suffix not in tuple(suffixes):
+        raise ValueError(f"{name} {text}: unsupported suffix {suffix or 'none'!r} (expected "
+                         f"one of {', '.join(suffixes)})")
+    if suffix and suffix in tuple(refuse_suffixes):
+        raise ValueError(f"{name} {text}: expected {expected}, not a {suffix} file")
+    parent = path.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ValueError(f"{name} {text}: {parent} is a file, not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ValueError(f"{name} {text}: cannot write in {parent} (permission denied)")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise ValueError(f"{name} {text}: the file is not writable (permission denied)")
+    return path

@@ -163,7 +163,85 @@ PROBES = [
         np.full(4, NAN), np.ones(4)), ValueError, "member_losses"),
     ("train_test_split n=1", lambda: __import__("unlearn.data").data.train_test_split(1),
      ValueError, "n"),
+    # fbqc masks: a cast to uint8 read 0.5 as 0, 256 as 0 and -1 as 255
+    ("UF syndromes 0.5", lambda: _uf().decode_batch(_syn(0.5)), ValueError, "syndromes"),
+    ("UF syndromes 2", lambda: _uf().decode_batch(_syn(2)), ValueError, "syndromes"),
+    ("UF syndromes -1", lambda: _uf().decode_batch(_syn(-1)), ValueError, "syndromes"),
+    ("UF erased 256", lambda: _uf().decode_batch(_syn(0), erased=np.full(
+        _G().n_edges, 256)), ValueError, "erased"),
+    ("MWPM syndromes 0.5", lambda: __import__("fbqc.decoders").decoders.MatchingDecoder(
+        _G()).decode_batch(_syn(0.5)), ValueError, "syndromes"),
+    ("erasure_windings erased 2", lambda: __import__("fbqc.decoders").decoders
+     .erasure_windings(_G(), np.full(_G().n_edges, 2)), ValueError, "erased"),
+    ("herald decoder dets 2", lambda: _herald().decode(_dets(2)), ValueError, "dets"),
+    ("herald decoder dets 0.5", lambda: _herald().decode(_dets(0.5)), ValueError, "dets"),
+    ("herald decoder dets width", lambda: _herald().decode(_dets(0)[:, :-1]), ValueError,
+     "dets"),
+    # sizes whose memory cannot exist: refused before anything is allocated
+    ("CliqueNetwork neurons 10**7", lambda: CliqueNetwork(8, 10**7), ValueError, "clusters"),
+    ("SparseCliqueNetwork neurons 10**7", lambda: SparseCliqueNetwork(8, 10**7, 4),
+     ValueError, "clusters"),
+    ("Willshaw n=10**9", lambda: Willshaw(10**9, 4), ValueError, "n"),
+    ("Hopfield n=10**7", lambda: __import__("hebbian").Hopfield(10**7), ValueError, "n"),
+    ("RecurrentHebbian 8 x 10**6", lambda: __import__("hebbian").RecurrentHebbian(
+        8, 10**6), ValueError, "clusters"),
+    ("ReleaseNoise n_syn=10**13", lambda: __import__("hebbian").noise.ReleaseNoise(
+        10**13, 0.5), ValueError, "n_syn"),
+    ("FusionParams L=10000", lambda: __import__("fbqc.params").params.FusionParams(
+        network="6ring", L=10000), ValueError, "fbqc: parameter L=10000"),
+    ("hebbian messages=10**12", lambda: __import__("hebbian.params").params.CliqueParams(
+        clusters=8, neurons=256, messages=10**12), ValueError,
+     "hebbian: parameter clusters=8, neurons=256, messages="),
+    ("parse_values COUNT=10**11", lambda: sim.parse_values("0:1:100000000000"), ValueError,
+     "values"),
+    ("product of 10**5 x 10**6", lambda: sim.product({"a": range(10**5), "b": range(10**6)}),
+     ValueError, "grid"),
+    # output paths, checked before anything is written
+    ("collect into res.png", lambda: sim.collect([("repetition", {"n": 3, "p": 0.1})],
+                                                 max_shots=10, seed=1, workers=1,
+                                                 save_resume_filepath="res.png"),
+     ValueError, "save_resume_filepath res.png"),
+    ("collect into d/", lambda: sim.collect([("repetition", {"n": 3, "p": 0.1})],
+                                            max_shots=10, seed=1, workers=1,
+                                            save_resume_filepath="d/"),
+     ValueError, "save_resume_filepath d/"),
+    ("run_grid out=''", lambda: sim.run_grid(sim.grid._demo_metric, {"scale": [1.0]},
+                                             seeds=1, out=""), ValueError, "out"),
 ]
+
+
+def _G():
+    from fbqc.network import FusionNetwork
+
+    return FusionNetwork("6ring", 3).primal
+
+
+def _uf():
+    from fbqc.decoders import UnionFindDecoder
+
+    return UnionFindDecoder(_G())
+
+
+def _syn(value):
+    s = np.zeros((1, _G().n_nodes))
+    s[0, :2] = value
+    return s
+
+
+def _herald():
+    from fbqc.herald_decoders import ErasureDecoder
+    from tests.fbqc.test_herald_decoders import _surface
+
+    dem = _surface(3, 0.1).detector_error_model(approximate_disjoint_errors=True)
+    return ErasureDecoder("uf").compile_decoder_for_dem(dem=dem)
+
+
+def _dets(value):
+    from tests.fbqc.test_herald_decoders import _surface
+
+    d = np.zeros((1, _surface(3, 0.1).num_detectors))
+    d[0, 0] = value
+    return d
 
 
 @pytest.mark.parametrize("call,exc,name", [p[1:] for p in PROBES], ids=[p[0] for p in PROBES])
@@ -286,3 +364,46 @@ def test_check_seeds_forms():
     for bad in (2.5, "3", [], [1, 1], [True]):
         with pytest.raises((TypeError, ValueError), match="^seeds"):
             check_seeds("seeds", bad)
+
+
+def test_masks_with_whole_floats_decode_as_integers():
+    """A float 0/1 mask is accepted and decodes exactly as the integer one."""
+    g = _G()
+    syn = np.zeros((2, g.n_nodes), np.uint8)
+    syn[:, g.edges[0]] = 1  # one flipped edge: its two end nodes
+    er = np.zeros(g.n_edges, np.uint8)
+    er[:5] = 1
+    ref = _uf().decode_batch(syn, erased=er)
+    assert np.array_equal(_uf().decode_batch(syn.astype(float), erased=er.astype(float)), ref)
+    assert np.array_equal(_uf().decode_batch(syn.astype(bool), erased=er.astype(bool)), ref)
+
+
+def test_noise_models_are_frozen():
+    import dataclasses
+
+    from fbqc.noise import HardwareAgnostic
+    from fbqc.optics import LinearOptics
+
+    m = HardwareAgnostic(0.1, 0.01)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        m.p_erasure = 5  # used to run with p_erasure=5 after validation
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        LinearOptics(0.01, 0.25).loss_per_photon = 2.0
+    assert m == HardwareAgnostic(0.1, 0.01) and hash(m) == hash(HardwareAgnostic(0.1, 0.01))
+
+
+def test_memory_check_names_the_need_and_the_machine():
+    from sim.validate import check_memory, total_memory
+
+    check_memory("x=1", 10, available=10)  # exactly fits
+    with pytest.raises(ValueError, match=r"^x=2 needs at least 11 B of memory; this machine "
+                                         r"has 10 B$"):
+        check_memory("x=2", 11, available=10)
+    assert 2**20 < total_memory() < 2**62
+    from hebbian.params import CliqueParams
+
+    # a size that fits is untouched: the estimate is a lower bound, not a guess
+    p = CliqueParams(clusters=8, neurons=256, messages=10_000)
+    assert p.memory_bytes() == 8 * 8 * 256 * 7 * 4 + 8 * 10_000 * 8
+    assert p.memory_params == ("clusters", "neurons", "messages")
+    assert "n_syn" in CliqueParams(clusters=8, neurons=256, messages=10, p_rel=0.5).memory_params

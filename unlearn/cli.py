@@ -16,6 +16,7 @@ Examples
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -30,15 +31,14 @@ main = domain_main("unlearn")
 
 
 def _seeds(text: str) -> list[int]:
+    """``--seeds``: a count N (seeds 0..N-1) or distinct integer seeds ``a,b,c``."""
     from sim import parse_values
+    from sim.validate import check_seeds
 
     vals = parse_values(text)
-    if len(vals) == 1 and int(vals[0]) == vals[0] and "," not in text:
-        n = int(vals[0])
-        if n < 1:
-            raise ValueError(f"--seeds must be >= 1, got {n}")
-        return list(range(n))
-    return [int(v) for v in vals]
+    if len(vals) == 1 and "," not in text:
+        return check_seeds("--seeds", vals[0])
+    return check_seeds("--seeds", vals)
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -197,17 +197,74 @@ def _table(summary, keys, metrics):
     print("\n".join(lines))
 
 
+def _grid(args: argparse.Namespace) -> tuple[Callable, dict]:
+    """The experiment function of the verb and its one-point grid (``--steps``,
+    ``--selectors``: several)."""
+    from sim.validate import check_int
+
+    from . import experiments as ex
+
+    if args.verb == "deletion":
+        steps = [check_int("--steps", v, low=0) for v in args.steps]
+        return ex.deletion, {
+            "dataset": [args.dataset], "k": [args.deletions], "sigma": [args.sigma],
+            "lam": [args.lam], "chains": [args.chains], "learn_steps": [args.learn_steps],
+            "select": [args.select], "delta": [args.delta], "steps": steps}
+    if args.verb == "audit":
+        return ex.audit, {"frac": [args.frac], "ensemble": [args.ensemble],
+                          "epochs": [args.epochs]}
+    if args.verb == "worstcase":
+        return ex.worstcase, {"selector": list(args.selectors), "frac": [args.frac],
+                              "ensemble": [args.ensemble], "approx": [args.approx]}
+    return ex.gslora, {"n_tasks": [args.tasks], "alpha": [args.alpha], "beta": [args.beta],
+                       "bnd": [args.bnd], "rank": [args.rank], "steps": [args.steps],
+                       "proximal": [bool(args.proximal)]}
+
+
+#: Experiment parameters whose flag is not ``--`` + the name with dashes.
+_FLAGS = {"k": "--deletions", "n_tasks": "--tasks", "selector": "--selectors"}
+
+
+def _as_flag(message: str) -> str:
+    """``learn_steps must be …`` -> ``--learn-steps must be …``.
+
+    >>> _as_flag("k must be an integer >= 1, got 0")
+    '--deletions must be an integer >= 1, got 0'
+    """
+    m = re.match(r"[a-z_]+(?=[ =])", message)
+    if not m:
+        return message
+    name = m.group(0)
+    return _FLAGS.get(name, "--" + name.replace("_", "-")) + message[m.end():]
+
+
 def _run(args: argparse.Namespace) -> Callable[[], int]:
-    """Validate a deletion/audit/worstcase/gslora command and return its job."""
+    """Validate a deletion/audit/worstcase/gslora command completely (every parameter
+    of every grid point, the seeds, both output paths) and return its job: a refusal
+    leaves every file as it was."""
+    from sim import product
+    from sim.csvio import check_result_path
+    from sim.validate import FIGURE_SUFFIXES, check_output_path
+
+    from .experiments import check_params
+
     _validate(args)
     seeds = _seeds(args.seeds)
-    steps = [int(v) for v in args.steps] if args.verb == "deletion" else []
-    if any(s < 0 for s in steps):
-        raise ValueError("--steps must be >= 0")
-    return lambda: _experiment(args, seeds, steps)
+    fn, grid = _grid(args)
+    for point in product(grid):
+        try:
+            check_params(fn, point)
+        except (TypeError, ValueError) as exc:  # the message names the flag, not the key
+            raise type(exc)(_as_flag(str(exc))) from None
+    out = check_result_path("--out", args.out, "grid")
+    fig = check_output_path("--figure" if args.figure else "--out (its figure)",
+                            _figure(args), suffixes=FIGURE_SUFFIXES)
+    if fig.resolve() == out.resolve():
+        raise ValueError(f"--figure {fig}: the same file as --out")
+    return lambda: _experiment(args, seeds, grid)
 
 
-def _experiment(args: argparse.Namespace, seeds: list[int], steps: list[int]) -> int:
+def _experiment(args: argparse.Namespace, seeds: list[int], grid: dict) -> int:
     import sim
 
     from . import experiments as ex
@@ -215,9 +272,6 @@ def _experiment(args: argparse.Namespace, seeds: list[int], steps: list[int]) ->
     progress = False if args.no_progress else None
     fig = _figure(args)
     if args.verb == "deletion":
-        grid = {"dataset": [args.dataset], "k": [args.deletions], "sigma": [args.sigma],
-                "lam": [args.lam], "chains": [args.chains], "learn_steps": [args.learn_steps],
-                "select": [args.select], "delta": [args.delta], "steps": steps}
         summary = sim.run_grid(ex.deletion, grid, seeds=seeds, out=args.out, progress=progress)
         mets = ["eps_rdp_upper", "eps_delta_upper", "renyi_fit", "eps_attack", "eps_attack_lb"]
         _table(summary, ["steps"], mets)
@@ -236,7 +290,6 @@ def _experiment(args: argparse.Namespace, seeds: list[int], steps: list[int]) ->
                       "cut at 0 (ε ≥ 0). Upper bounds: Rényi accounting of noisy gradient "
                       "descent (bound: chien24-code).")
     elif args.verb == "audit":
-        grid = {"frac": [args.frac], "ensemble": [args.ensemble], "epochs": [args.epochs]}
         summary = sim.run_grid(ex.audit, grid, seeds=seeds, out=args.out, progress=progress)
         rows = [r for r in sim.read_grid(args.out) if r["seed"] in set(seeds)]
         by = {}
@@ -253,17 +306,12 @@ def _experiment(args: argparse.Namespace, seeds: list[int], steps: list[int]) ->
         _bar(summary, ["mia_auc_orig", "mia_auc_retrain", "tpr1_orig", "tpr1_retrain",
                        "ulira_p_orig", "ulira_p_retrain"], fig, "digits MLP audit")
     elif args.verb == "worstcase":
-        grid = {"selector": list(args.selectors), "frac": [args.frac],
-                "ensemble": [args.ensemble], "approx": [args.approx]}
         summary = sim.run_grid(ex.worstcase, grid, seeds=seeds, out=args.out, progress=progress)
         _table(summary, ["selector"], ["gap", "ref_spread", "excess", "gap_ratio", "forget_acc_ft",
                                        "forget_acc_retrain"])
         _bar([dict(s, metric=f"{s['metric']}:{s['selector']}") for s in summary
               if s["metric"] == "excess"], None, fig, "fine-tune vs retrain gap (excess TV)")
     else:
-        grid = {"n_tasks": [args.tasks], "alpha": [args.alpha], "beta": [args.beta],
-                "bnd": [args.bnd], "rank": [args.rank], "steps": [args.steps],
-                "proximal": [bool(args.proximal)]}
         summary = sim.run_grid(ex.gslora, grid, seeds=seeds, out=args.out, progress=progress)
         _table(summary, [], [s["metric"] for s in summary])
         _bar(summary, [f"{m}_{t}" for t in range(args.tasks)

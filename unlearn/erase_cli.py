@@ -19,6 +19,8 @@ import math
 import sys
 from pathlib import Path
 
+from sim.validate import check_float, check_seeds
+
 __all__ = ["main"]
 
 _DEFAULT_BUDGETS = "0.25,0.5,0.75,1,1.5,2,3,inf"
@@ -81,7 +83,7 @@ def _seeds(text: str) -> list[int]:
         return list(range(vals[0]))
     if not vals:
         raise ValueError("--seeds must not be empty")
-    return vals
+    return check_seeds("--seeds", vals)
 
 
 def grid_from_args(args) -> list[dict]:
@@ -98,6 +100,9 @@ def grid_from_args(args) -> list[dict]:
     rounds = [int(r) for r in _values(args.rounds, "--rounds")] if "rece" in methods else []
     if any(r < 0 for r in rounds):
         raise ValueError("--rounds must be >= 0")
+    check_float("--lam", args.lam)  # named here: the grid check would only say "nan"
+    check_float("--s-preserve", args.s_preserve, low=0)
+    check_float("--reg", args.reg, low=0, low_open=True)
     base = {"target": args.target, "lam": args.lam, "s_preserve": args.s_preserve}
     # sim.run_grid keeps parameters finite: the unbudgeted attack is the string "inf".
     budgets = ["inf" if math.isinf(b) else b for b in budgets]
@@ -193,6 +198,21 @@ def _table(summary: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def _paths(args) -> Path:
+    """Check ``--out`` (a tidy CSV) and the figure path before anything is written;
+    returns the figure path."""
+    from sim.csvio import check_result_path
+    from sim.validate import FIGURE_SUFFIXES, check_output_path
+
+    out = check_result_path("--out", args.out, "grid")
+    fig = check_output_path("--figure" if args.figure else "--out (its figure)",
+                            args.figure or Path(args.out).with_suffix(".png"),
+                            suffixes=FIGURE_SUFFIXES)
+    if fig.resolve() == out.resolve():
+        raise ValueError(f"--figure {fig}: the same file as --out")
+    return fig
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns 0 on success, 2 on bad input (nothing written)."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -200,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         args = _parser().parse_args(argv)
         grid = grid_from_args(args)
         seeds = _seeds(args.seeds)
+        fig = _paths(args)
     except SystemExit as exc:  # -h / --help
         return int(exc.code or 0)
     except (ValueError, TypeError) as exc:
@@ -218,7 +239,6 @@ def main(argv: list[str] | None = None) -> int:
 
     summary = sim.run_grid(erase, grid, seeds=seeds, out=args.out,
                            progress=False if args.no_progress else None)
-    fig = Path(args.figure) if args.figure else Path(args.out).with_suffix(".png")
     _figure(summary, fig, args.target)
     print(_table(summary))
     print(f"wrote {args.out} and {fig}")

@@ -129,7 +129,14 @@ def check_params(fn, params: dict) -> dict:
     missing = [k for k in _REQUIRED.get(name, ()) if k not in params]
     if missing:
         raise ValueError(f"params: {name} needs {', '.join(missing)}")
-    return {k: spec[k](k, v) for k, v in params.items()}
+    out = {k: spec[k](k, v) for k, v in params.items()}
+    if name in ("audit", "worstcase") and "frac" in out:
+        n = len(_digits_split()[2])  # the digits training records
+        m = int(round(out["frac"] * n))
+        if not 1 <= m < n:
+            raise ValueError(f"frac={out['frac']:g} of the {n} digits training records "
+                             f"forgets {m}; use frac in [{0.5 / n:.2g}, {1 - 0.5 / n:.4g})")
+    return out
 
 
 @functools.lru_cache(maxsize=4)
