@@ -11,11 +11,15 @@ from sim import __version__
 from .catalog import NETWORKS, get_description, register_network
 from .decoders import (
     DECODERS,
+    DecodingGraph,
+    FusionBlossomDecoder,
+    LocalMatchingDecoder,
     MatchingDecoder,
     UnionFindDecoder,
     decode,
     edge_weights,
     erasure_windings,
+    make_decoder,
 )
 from .description import Fusion, FusionDescription, Instance, ResourceState
 from .herald_decoders import ErasureDecoder, add_heralded_erasure, herald_graph
@@ -41,6 +45,7 @@ __all__ = [
     "resource_table",
     "__version__",
     "DECODERS",
+    "DecodingGraph",
     "ErasureDecoder",
     "LinearOptics",
     "StimSimulator",
@@ -54,6 +59,8 @@ __all__ = [
     "FusionParams",
     "OpticsParams",
     "HardwareAgnostic",
+    "FusionBlossomDecoder",
+    "LocalMatchingDecoder",
     "MatchingDecoder",
     "SimulationResult",
     "SyndromeGraph",
@@ -61,5 +68,6 @@ __all__ = [
     "decode",
     "edge_weights",
     "erasure_windings",
+    "make_decoder",
     "simulate",
 ]

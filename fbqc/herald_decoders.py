@@ -15,8 +15,13 @@ decoders here work on **any** stim circuit whose heralds are declared as detecto
    erases, with conditional flip probability ``P(mechanism) / P(h)`` (``1/2`` for a full
    erasure, i.e. weight 0).  :func:`herald_graph` returns this map.
 3. Per shot the herald bits are removed from the syndrome, and the edges of the fired
-   heralds get weight 0 (``erasure-mwpm``: PyMatching rebuilt for that shot) or are
-   pre-grown (``erasure-uf``: union-find with peeling, ML for pure erasure).
+   heralds are erased (weight 0) for that shot and decoded by one of the graph decoders
+   of :mod:`fbqc.decoders` on :meth:`HeraldGraph.decoding_graph` (the detectors plus a
+   boundary node): ``erasure-uf`` (weighted union-find, erased edges pre-grown, peeling;
+   ML for pure erasure), ``erasure-mwpm`` (PyMatching rebuilt for that shot),
+   ``erasure-fusion-blossom`` (exact matching with the solver's erasure input) or
+   ``erasure-local-mwpm`` (exact matching among nearby defects, erased edges
+   contracted).  Every one reads the model's weights ``log((1-p)/p)``.
 
 Examples
 --------
@@ -48,7 +53,7 @@ import stim
 
 from sim.validate import check_binary_array
 
-from ._herald_kernels import uf_boundary_decode_batch
+from .decoders import DecodingGraph, make_decoder
 
 __all__ = [
     "HERALD_TAG",
@@ -64,7 +69,7 @@ __all__ = [
 HERALD_TAG = -1.0
 #: Probability used for the weight of an edge that only exists through heralds.
 _P_FLOOR = 1e-9
-METHODS = ("uf", "mwpm")
+METHODS = ("uf", "mwpm", "fusion-blossom", "local-mwpm")
 
 
 def _check_tag(tag: Any) -> float:
@@ -155,23 +160,40 @@ class HeraldGraph:
             out[h] = sorted(pairs)
         return out
 
-    def erased_edges(self, herald_bits: np.ndarray) -> np.ndarray:
-        """(S, E) uint8 erased-edge masks from (S, H) herald bits (q >= 0.5 edges only
-        are pre-grown; partial heralds lower the weight instead)."""
+    def fired(self, herald_bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(shot, entry)`` pairs of the fired heralds' erased edges: entry ``i`` is edge
+        ``herald_edges[i]`` with flip probability ``herald_q[i]``."""
         hb = np.asarray(herald_bits, dtype=bool)
-        S = hb.shape[0]
-        out = np.zeros((S, self.n_edges), np.uint8)
         rows, hs = np.nonzero(hb)
         if rows.size == 0:
-            return out
+            return rows, rows
         starts = self.herald_indptr[hs]
         counts = self.herald_indptr[hs + 1] - starts
         rr = np.repeat(rows, counts)
         offs = np.cumsum(counts) - counts
         idx = np.repeat(starts, counts) + np.arange(int(counts.sum())) - np.repeat(offs, counts)
+        return rr, idx
+
+    def erased_edges(self, herald_bits: np.ndarray) -> np.ndarray:
+        """(S, E) uint8 erased-edge masks from (S, H) herald bits (q >= 0.5 edges only
+        are erased; partial heralds lower the weight instead)."""
+        out = np.zeros((np.shape(herald_bits)[0], self.n_edges), np.uint8)
+        rr, idx = self.fired(herald_bits)
         full = self.herald_q[idx] >= 0.5 - 1e-12
         out[rr[full], self.herald_edges[idx[full]]] = 1
         return out
+
+    def decoding_graph(self) -> DecodingGraph:
+        """The graph for :mod:`fbqc.decoders`: the detectors, then the boundary node.
+
+        >>> c = stim.Circuit.generated("repetition_code:memory", distance=3, rounds=2,
+        ...                            before_round_data_depolarization=0.01)
+        >>> dg = herald_graph(c.detector_error_model()).decoding_graph()
+        >>> dg.n_nodes, dg.boundary_node
+        (7, 6)
+        """
+        return DecodingGraph(self.n_nodes + 1, self.edges, self.edge_obs,
+                             boundary_node=self.n_nodes)
 
 
 def _odd(keys: list) -> list:
@@ -406,42 +428,12 @@ def _weight(p: np.ndarray) -> np.ndarray:
 
 
 class _CompiledErasureDecoder(sinter.CompiledDecoder):
-    def __init__(self, graph: HeraldGraph, method: str):
+    def __init__(self, graph: HeraldGraph, method: str, **options: Any):
         self.g = graph
         self.method = method
-        g = graph
-        N, E = g.n_nodes, g.n_edges
-        self.base_w = _weight(g.edge_p)
-        if method == "uf":
-            n_all = N + 1
-            ends = np.concatenate([g.edges[:, 0], g.edges[:, 1]])
-            other = np.concatenate([g.edges[:, 1], g.edges[:, 0]])
-            eid = np.concatenate([np.arange(E)] * 2)
-            order = np.argsort(ends, kind="stable")
-            counts = np.bincount(ends, minlength=n_all)
-            self.indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
-            self.adj_node = other[order].astype(np.int32)
-            self.adj_edge = eid[order].astype(np.int32)
-            self.eu = g.edges[:, 0].astype(np.int32)
-            self.ev = g.edges[:, 1].astype(np.int32)
-        else:
-            import pymatching
-            from scipy.sparse import csc_matrix
-
-            rows, cols = [], []
-            for e, (u, v) in enumerate(g.edges.tolist()):
-                for x in (u, v):
-                    if x < N:
-                        rows.append(x)
-                        cols.append(e)
-            self.H = csc_matrix((np.ones(len(rows), np.uint8), (rows, cols)), shape=(N, E))
-            orow, ocol = np.nonzero(g.edge_obs.T)
-            self.F = csc_matrix((np.ones(orow.size, np.uint8), (orow, ocol)),
-                                shape=(g.num_observables, E))
-            self._pm = pymatching
-            self.base = pymatching.Matching.from_check_matrix(
-                self.H, weights=self.base_w, faults_matrix=self.F)
-            self.herald_w = _weight(g.herald_q)
+        self.base_w = _weight(graph.edge_p)
+        self.herald_w = _weight(graph.herald_q)
+        self.dec = make_decoder(method, graph.decoding_graph(), **options)
 
     def decode_shots_bit_packed(self, *, bit_packed_detection_event_data: np.ndarray
                                 ) -> np.ndarray:
@@ -451,6 +443,17 @@ class _CompiledErasureDecoder(sinter.CompiledDecoder):
         pred = self.decode(dets)
         return np.packbits(pred, axis=1, bitorder="little")
 
+    def weights(self, herald_bits: np.ndarray) -> np.ndarray:
+        """Edge weights ``(1, E)``, or ``(S, E)`` when a partial herald fired: an edge a
+        fired herald flips with probability ``q < 1/2`` gets ``min(w, log((1-q)/q))``."""
+        rows, idx = self.g.fired(herald_bits)
+        part = self.g.herald_q[idx] < 0.5 - 1e-12
+        if not part.any():
+            return self.base_w[None, :]
+        w = np.repeat(self.base_w[None, :], herald_bits.shape[0], axis=0)
+        np.minimum.at(w, (rows[part], self.g.herald_edges[idx[part]]), self.herald_w[idx[part]])
+        return w
+
     def decode(self, dets: np.ndarray) -> np.ndarray:
         """Decode unpacked (S, num_detectors) detection events → (S, num_observables)."""
         g = self.g
@@ -458,63 +461,52 @@ class _CompiledErasureDecoder(sinter.CompiledDecoder):
         if dets.shape[1] != g.num_detectors:
             raise ValueError(f"dets must have shape (S, {g.num_detectors}), got {dets.shape}")
         S = dets.shape[0]
-        syn = dets[:, g.nodes]
         hb = dets[:, g.heralds].astype(bool)
-        out = np.zeros((S, g.num_observables), np.uint8)
-        if self.method == "uf":
-            erased = g.erased_edges(hb)
-            syn_full = np.zeros((S, g.n_nodes + 1), np.uint8)
-            syn_full[:, : g.n_nodes] = syn
-            uf_boundary_decode_batch(self.indptr, self.adj_node, self.adj_edge, self.eu,
-                                     self.ev, g.n_nodes, g.edge_obs, syn_full, erased, out)
-            return out
-        quiet = ~hb.any(axis=1)
-        if quiet.any():
-            out[quiet] = self.base.decode_batch(syn[quiet]).astype(np.uint8)
-        for s in np.flatnonzero(~quiet).tolist():
-            w = self.base_w.copy()
-            for i in np.flatnonzero(hb[s]).tolist():
-                a, b = g.herald_indptr[i], g.herald_indptr[i + 1]
-                es = g.herald_edges[a:b]
-                w[es] = np.minimum(w[es], self.herald_w[a:b])
-            m = self._pm.Matching.from_check_matrix(self.H, weights=w, faults_matrix=self.F)
-            out[s] = m.decode(syn[s]).astype(np.uint8)
-        return out
+        syn = np.zeros((S, g.n_nodes + 1), np.uint8)
+        syn[:, : g.n_nodes] = dets[:, g.nodes]
+        return self.dec.decode_batch(syn, g.erased_edges(hb), self.weights(hb))
 
 
 class ErasureDecoder(sinter.Decoder):
-    """A herald-aware :class:`sinter.Decoder` (``method="uf"`` or ``"mwpm"``).
+    """A herald-aware :class:`sinter.Decoder` on one of the graph decoders.
 
     Parameters
     ----------
-    method : ``"uf"`` (union-find with erased edges pre-grown; ignores the weights of
-        non-erased edges) or ``"mwpm"`` (PyMatching, erased edges at weight 0, rebuilt
-        for each shot with a fired herald).
+    method : ``"uf"`` (weighted union-find with erased edges pre-grown, see
+        :class:`fbqc.decoders.UnionFindDecoder`), ``"mwpm"`` (PyMatching, erased edges at
+        weight 0, rebuilt for each shot with a fired herald), ``"fusion-blossom"``
+        (exact matching, erasures through the solver's erasure input; optional extra
+        ``blossom``) or ``"local-mwpm"`` (exact matching among nearby defects, erased
+        edges contracted, :class:`fbqc.decoders.LocalMatchingDecoder`).  Every method reads
+        the detector error model's weights ``log((1-p)/p)``; an edge of a fired herald is
+        erased (``q = 1/2``) or reweighted with its conditional flip probability ``q``.
     tag : the last detector coordinate that marks a herald.
+    **options : passed to the graph decoder (``knn``, ``max_half_weight``).
     """
 
-    def __init__(self, method: str = "uf", *, tag: float = HERALD_TAG):
+    def __init__(self, method: str = "uf", *, tag: float = HERALD_TAG, **options: Any):
         if method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {method!r}")
         self.method = method
         self.tag = _check_tag(tag)
+        self.options = options
 
     def compile_decoder_for_dem(self, *, dem: stim.DetectorErrorModel
                                 ) -> _CompiledErasureDecoder:
-        return _CompiledErasureDecoder(herald_graph(dem, tag=self.tag), self.method)
+        return _CompiledErasureDecoder(herald_graph(dem, tag=self.tag), self.method,
+                                       **self.options)
 
     def __repr__(self) -> str:
         return f"ErasureDecoder({self.method!r}, tag={self.tag})"
 
 
 def sinter_decoders(*, tag: float = HERALD_TAG) -> dict[str, ErasureDecoder]:
-    """``{"erasure-uf": …, "erasure-mwpm": …}`` for ``sinter.collect(custom_decoders=…)``.
+    """``{"erasure-uf": …, "erasure-mwpm": …, …}`` for ``sinter.collect(custom_decoders=…)``.
 
     >>> sorted(sinter_decoders())
-    ['erasure-mwpm', 'erasure-uf']
+    ['erasure-fusion-blossom', 'erasure-local-mwpm', 'erasure-mwpm', 'erasure-uf']
     """
-    return {"erasure-uf": ErasureDecoder("uf", tag=tag),
-            "erasure-mwpm": ErasureDecoder("mwpm", tag=tag)}
+    return {f"erasure-{m}": ErasureDecoder(m, tag=tag) for m in METHODS}
 
 
 def add_heralded_erasure(circuit: stim.Circuit, p: float, *, after: str = "DEPOLARIZE1",

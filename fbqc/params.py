@@ -49,7 +49,9 @@ __all__ = [
 ERRORS = ("primal-x", "any-x")
 BACKENDS = ("direct", "stim")
 #: Decoders of the stim backend (herald-aware, :mod:`fbqc.herald_decoders`).
-STIM_DECODERS = ("uf", "mwpm", "erasure-ml", "erasure-uf", "erasure-mwpm", "mwpm-correlated")
+STIM_DECODERS = ("uf", "mwpm", "erasure-ml", "erasure-uf", "erasure-mwpm", "mwpm-correlated",
+                 "fusion-blossom", "erasure-fusion-blossom", "local-mwpm",
+                 "erasure-local-mwpm")
 #: ``uf`` / ``erasure-uf`` on mixed erasure + Pauli noise changed on 2026-12-03 (peeling
 #: trees hold the fewest grown edges): such tasks carry ``model_version=2`` so older result
 #: files do not resume into them.  Pure erasure and pure Pauli decode exactly as before and
@@ -139,7 +141,8 @@ class FusionParams(TaskParams):
     p_pauli: float = param(0.0, help="flip probability of every fusion outcome",
                            unit="probability")
     decoder: str = param("uf", help="decoder (stim backend: also erasure-uf, erasure-mwpm, "
-                         "mwpm-correlated)", choices=tuple(dict.fromkeys(DECODERS + STIM_DECODERS)))
+                         "erasure-fusion-blossom, erasure-local-mwpm, mwpm-correlated)",
+                         choices=tuple(dict.fromkeys(DECODERS + STIM_DECODERS)))
     backend: str = param("direct", help="direct syndrome sampling, or the network as a stim "
                          "circuit", choices=BACKENDS, record="non_default")
     p_state: float = param(0.0, help="DEPOLARIZE1 on every resource-state qubit before "

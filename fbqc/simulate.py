@@ -233,9 +233,10 @@ def simulate(network: str | FusionNetwork, model: Model, *, L: int | None = None
     boundary, T : for a network given by name: ``"periodic"`` (default) or ``"open"``
         (an ``L × L × T`` block, ``T`` default ``L``: one membrane, the primal x; its
         failures are the errors, see :mod:`fbqc.boundary`).
-    decoder : ``"uf"``, ``"mwpm"`` or ``"erasure-ml"`` (pure erasure only); the stim
-        backend also takes ``"erasure-uf"``, ``"erasure-mwpm"`` and ``"mwpm-correlated"``
-        (no erasure).
+    decoder : one of :data:`fbqc.decoders.DECODERS` (``"erasure-ml"``: pure erasure only);
+        the stim backend also takes :data:`fbqc.params.STIM_DECODERS` (``"erasure-uf"``,
+        ``"erasure-mwpm"``, ``"erasure-fusion-blossom"``, ``"erasure-local-mwpm"``,
+        ``"mwpm-correlated"`` for no erasure).
     shots : number of shots.
     seed : seed of the :class:`numpy.random.Generator`.
     backend : ``"direct"`` (vectorised sampling of fusion outcomes on the syndrome graphs)

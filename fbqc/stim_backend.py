@@ -7,7 +7,9 @@ herald-aware decoders of :mod:`fbqc.herald_decoders`.  :func:`fbqc.simulate` wit
 counts are tallied by :func:`fbqc.simulate.tally`, as on the direct backend.
 
 Decoders: ``"uf"`` / ``"erasure-uf"`` (union-find, erased edges pre-grown),
-``"mwpm"`` / ``"erasure-mwpm"`` (PyMatching, erased edges at weight 0), ``"erasure-ml"``
+``"mwpm"`` / ``"erasure-mwpm"`` (PyMatching, erased edges at weight 0),
+``"fusion-blossom"`` / ``"erasure-fusion-blossom"`` and ``"local-mwpm"`` /
+``"erasure-local-mwpm"`` (see :mod:`fbqc.decoders`), ``"erasure-ml"``
 (union-find on a pure-erasure model, where peeling is maximum likelihood), and
 ``"mwpm-correlated"`` (PyMatching's correlated matching on the decomposed DEM; Pauli
 noise only, e.g. resource-state noise ``p_state``).
@@ -71,7 +73,7 @@ class StimSimulator:
             self._dec = None
         else:
             dem = self.circuit.detector_error_model(approximate_disjoint_errors=True)
-            method = "mwpm" if decoder in ("mwpm", "erasure-mwpm") else "uf"
+            method = "uf" if decoder == "erasure-ml" else decoder.removeprefix("erasure-")
             self._dec = ErasureDecoder(method).compile_decoder_for_dem(dem=dem)
         self.dem = dem
 

@@ -2,10 +2,12 @@
 
 Sections (``--only`` picks some):
 
-``erasure``   6-ring and 4-star erasure thresholds (decoder ``erasure-ml``: exact ML).
-``pauli``     6-ring and 4-star Pauli thresholds with ``mwpm`` and ``uf``.
+``erasure``   6-ring and 4-star erasure thresholds (decoder ``erasure-ml``: exact ML; and
+              ``local-mwpm``, ``--erasure-decoders``).
+``pauli``     6-ring and 4-star Pauli thresholds with ``mwpm``, ``uf`` and ``local-mwpm``
+              (``--pauli-decoders``).
 ``region``    6-ring erasure–Pauli region: thresholds along rays from the origin in the
-              (p_E/p_E*, p_P/p_P*) plane, both decoders.
+              (p_E/p_E*, p_P/p_P*) plane, ``uf``, ``mwpm`` and ``local-mwpm``.
 
 Every sweep goes through :func:`sim.collect` with ``save_resume_filepath`` (a rerun
 continues where it stopped) and every number through :func:`sim.threshold`.  Everything
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import math
 import time
 from pathlib import Path
@@ -113,18 +116,20 @@ def _figures(args, out: Path, stem: str, st, x: str, res, title: str) -> None:
 def erasure(args, out: Path, rows) -> None:
     Ls = [6, 8, 10] if args.quick else [12, 16, 20]
     shots = 2000 if args.quick else 6000
-    for kind in ("6ring", "4star"):
+    for kind, dec in itertools.product(("6ring", "4star"), args.erasure_decoders):
         ref = REF[(kind, "erasure")]
         ps = _grid(ref, 0.08 if args.quick else 0.035, 7)
         tasks = [("fbqc", {"network": kind, "L": L, "p_erasure": p, "p_pauli": 0.0,
-                           "decoder": "erasure-ml"}) for L in Ls for p in ps]
-        path = out / f"erasure_{kind}.csv"
+                           "decoder": dec}) for L in Ls for p in ps]
+        stem = f"erasure_{kind}" + ("" if dec == "erasure-ml" else f"_{dec}")
+        path = out / f"{stem}.csv"
         st = _run(tasks, path, args, shots)
         res = _threshold(st, "p_erasure")
-        _record(rows, f"{kind} erasure threshold (erasure-ml)", res, ref,
+        _record(rows, f"{kind} erasure threshold ({dec})", res, ref,
                 PAPER[(kind, "erasure")], f"section erasure, {path.name}")
-        _figures(args, out, f"erasure_{kind}", st, "p_erasure", res,
-                 f"{NAMES[kind]} network, erasure only, exact ML decoder (erasure-ml)\n"
+        what = "exact ML decoder (erasure-ml)" if dec == "erasure-ml" else f"decoder {dec}"
+        _figures(args, out, stem, st, "p_erasure", res,
+                 f"{NAMES[kind]} network, erasure only, {what}\n"
                  f"L {'/'.join(map(str, Ls))}, {shots:,} shots per point; "
                  f"percolation threshold {ref:.5g}")
 
@@ -133,7 +138,7 @@ def pauli(args, out: Path, rows) -> None:
     Ls = [6, 8] if args.quick else [8, 12, 16]
     shots = 1000 if args.quick else 8000
     for kind in ("6ring", "4star"):
-        for dec in ("mwpm", "uf"):
+        for dec in args.pauli_decoders:
             centre = REF[(kind, "pauli")] * (0.9 if dec == "uf" else 1.0)
             ps = _grid(centre, 0.12, 5)
             tasks = [("fbqc", {"network": kind, "L": L, "p_erasure": 0.0, "p_pauli": p,
@@ -152,10 +157,10 @@ def region(args, out: Path, rows) -> None:
     """Thresholds along rays p = t·(cos θ·p_E*, sin θ·p_P*) for the 6-ring."""
     pE, pP = REF[("6ring", "erasure")], REF[("6ring", "pauli")]
     res_rows = []
-    for dec in ("uf", "mwpm"):
+    for dec in args.region_decoders:
         # mwpm rebuilds PyMatching every shot with erasures (no per-shot reweighting API):
         # smaller sizes and fewer rays
-        if dec == "uf":
+        if dec != "mwpm":
             Ls = [6, 8] if args.quick else [8, 12, 16]
             shots = 800 if args.quick else 2000
             angles = [15, 45, 75] if args.quick else [10, 25, 45, 65, 80]
@@ -209,7 +214,7 @@ def region(args, out: Path, rows) -> None:
 def _axis_pauli(out: Path, rows=()) -> dict[str, float]:
     """Pauli-axis end points (p_P threshold / p_P*): from this run's Pauli section when it
     ran, else from an earlier run's summary CSV (any ``summary_*pauli*.csv``), else 1."""
-    ends = {"uf": 1.0, "mwpm": 1.0}
+    ends = {"uf": 1.0, "mwpm": 1.0, "local-mwpm": 1.0}
     found: dict[str, float] = {}
     sources = [list(rows)]
     for path in sorted(out.glob("summary_*pauli*.csv"), key=lambda q: q.stat().st_mtime):
@@ -221,6 +226,8 @@ def _axis_pauli(out: Path, rows=()) -> dict[str, float]:
                 if (dec not in found and row.get("quantity") == f"6ring Pauli threshold ({dec})"
                         and row.get("value", "nan") not in ("nan", NO_THRESHOLD)):
                     found[dec] = float(row["value"]) / REF[("6ring", "pauli")]
+    if "local-mwpm" not in found and "mwpm" in found:
+        found["local-mwpm"] = found["mwpm"]  # Pauli-only shots: local-mwpm is PyMatching
     ends.update(found)
     return ends
 
@@ -233,7 +240,7 @@ def _plot_region(res_rows, out: Path, rows=(), figures=None) -> None:
     ends = _axis_pauli(out, rows)
     fig, ax = plt.subplots(figsize=(5.6, 5.0))
     skipped = []
-    for i, dec in enumerate(("uf", "mwpm")):
+    for i, dec in enumerate(("uf", "mwpm", "local-mwpm")):
         rr = sorted((r for r in res_rows if r["decoder"] == dec), key=lambda r: r["angle_deg"])
         skipped += [f"{dec} {r['angle_deg']}°" for r in rr if not r.get("ok", True)]
         rr = [r for r in rr if r.get("ok", True)]
@@ -282,6 +289,12 @@ def main(argv=None) -> int:
     p.add_argument("--quick", action="store_true", help="small sizes and shots")
     p.add_argument("--only", nargs="+", choices=["erasure", "pauli", "region"],
                    default=["erasure", "pauli", "region"])
+    p.add_argument("--erasure-decoders", nargs="+", default=["erasure-ml", "local-mwpm"],
+                   help="decoders of the erasure thresholds")
+    p.add_argument("--pauli-decoders", nargs="+", default=["mwpm", "uf", "local-mwpm"],
+                   help="decoders of the Pauli thresholds")
+    p.add_argument("--region-decoders", nargs="+", default=["uf", "mwpm", "local-mwpm"],
+                   help="decoders of the region rays (mwpm on smaller sizes)")
     p.add_argument("--out", default="out/fbqc")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--seed", type=int, default=2026)

@@ -25,6 +25,7 @@ __all__ = [
     "embed",
     "experiments",
     "gslora",
+    "llm",
     "metrics",
     "models",
     "worstcase",

@@ -5,7 +5,7 @@ point, built with the shared machinery of :mod:`sim.cli`): ``deletion``, ``audit
 ``worstcase``, ``gslora``.  Each runs its experiment function over seeds through
 :func:`sim.run_grid`, writing tidy CSV to ``--out`` and a figure beside it
 (``--figure``, default ``OUT.png``).  ``erase`` is handed, with the rest of the command
-line, to ``unlearn.erase_cli:main``.
+line, to ``unlearn.erase_cli:main``, and ``llm`` to ``unlearn.llm.cli:main``.
 
 Examples
 --------
@@ -107,6 +107,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     e = sub.add_parser("erase", add_help=False,
                        help="closed-form concept erasure (see erasurelab unlearn erase -h)")
     e.set_defaults(handler=_erase, passthrough=True)
+    ll = sub.add_parser("llm", add_help=False, help="right to be forgotten in a small LM: "
+                        "train|forget|audit (see erasurelab unlearn llm -h)")
+    ll.set_defaults(handler=_llm, passthrough=True)
 
 
 def _erase(args: argparse.Namespace) -> int:
@@ -114,6 +117,13 @@ def _erase(args: argparse.Namespace) -> int:
     from . import erase_cli
 
     return erase_cli.main(list(args.extra_args))
+
+
+def _llm(args: argparse.Namespace) -> int:
+    # the language-model RTBF toolbox (torch, imported lazily)
+    from .llm import cli as llm_cli
+
+    return llm_cli.main(list(args.extra_args))
 
 
 def _validate(args):

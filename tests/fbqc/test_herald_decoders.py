@@ -8,7 +8,6 @@ import pytest
 import sinter
 import stim
 
-from fbqc._herald_kernels import uf_boundary_decode_batch
 from fbqc.herald_decoders import (
     ErasureDecoder,
     add_heralded_erasure,
@@ -16,7 +15,6 @@ from fbqc.herald_decoders import (
     herald_graph,
     sinter_decoders,
 )
-from tests.fbqc.reference_herald import uf_boundary_reference
 
 Z = 3.5  # two-sided, safe for the handful of comparisons in this file
 
@@ -27,58 +25,6 @@ def _wilson(k: int, n: int, z: float = Z) -> tuple[float, float]:
     c = (p + z * z / (2 * n)) / d
     h = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
     return c - h, c + h
-
-
-def _csr(n: int, edges: np.ndarray):
-    E = len(edges)
-    ends = np.concatenate([edges[:, 0], edges[:, 1]])
-    other = np.concatenate([edges[:, 1], edges[:, 0]])
-    eid = np.concatenate([np.arange(E)] * 2)
-    order = np.argsort(ends, kind="stable")
-    indptr = np.concatenate([[0], np.cumsum(np.bincount(ends, minlength=n))]).astype(np.int32)
-    return indptr, other[order].astype(np.int32), eid[order].astype(np.int32)
-
-
-@pytest.mark.parametrize("seed", range(6))
-def test_uf_kernel_matches_reference(seed):
-    rng = np.random.default_rng(seed)
-    n = int(rng.integers(5, 14))
-    boundary = n - 1 if seed % 2 == 0 else -1
-    E = int(rng.integers(n, 3 * n))
-    edges = rng.integers(0, n, size=(E, 2))
-    edges = edges[edges[:, 0] != edges[:, 1]]
-    E = len(edges)
-    M = 2
-    edge_obs = rng.integers(0, 2, size=(E, M)).astype(np.uint8)
-    S = 25
-    err = rng.random((S, E)) < 0.15
-    erased = (rng.random((S, E)) < 0.2).astype(np.uint8)
-    err &= rng.random((S, E)) < 0.7
-    syn = np.zeros((S, n), np.uint8)
-    for e in range(E):
-        syn[:, edges[e, 0]] ^= err[:, e]
-        syn[:, edges[e, 1]] ^= err[:, e]
-    if boundary < 0:  # no boundary: keep syndromes with an even weight per component
-        syn[:] = 0
-        for e in range(E):
-            m = erased[:, e].astype(bool)
-            syn[m, edges[e, 0]] ^= err[m, e]
-            syn[m, edges[e, 1]] ^= err[m, e]
-    indptr, an, ae = _csr(n, edges)
-    out = np.zeros((S, M), np.uint8)
-    uf_boundary_decode_batch(indptr, an, ae, edges[:, 0].astype(np.int32),
-                             edges[:, 1].astype(np.int32), boundary, edge_obs, syn, erased, out)
-    for s in range(S):
-        ref, corr = uf_boundary_reference(n, edges, boundary, edge_obs, syn[s], erased[s])
-        assert np.array_equal(out[s], ref)
-        # the correction reproduces the syndrome (off the boundary)
-        got = np.zeros(n, np.uint8)
-        for e in np.flatnonzero(corr):
-            got[edges[e, 0]] ^= 1
-            got[edges[e, 1]] ^= 1
-        if boundary >= 0:
-            got[boundary] = syn[s, boundary] = 0
-        assert np.array_equal(got, syn[s])
 
 
 def _surface(d: int, p: float) -> stim.Circuit:
@@ -131,8 +77,11 @@ def test_surface_code_erasure_decoders_agree_and_beat_plain_matching():
     lo_uf, hi_uf = _wilson(rates["erasure-uf"], shots)
     lo_mw, hi_mw = _wilson(rates["erasure-mwpm"], shots)
     lo_pl, _ = _wilson(plain, shots)
-    # both are ML for (almost) pure erasure: their CIs overlap
+    # all are ML for (almost) pure erasure: their CIs overlap
     assert lo_uf <= hi_mw and lo_mw <= hi_uf
+    for name in ("erasure-fusion-blossom", "erasure-local-mwpm"):
+        lo, hi = _wilson(rates[name], shots)
+        assert lo <= hi_mw and lo_mw <= hi, name
     # reading heralds beats ignoring them by a wide margin
     assert hi_uf < lo_pl and hi_mw < lo_pl
 
@@ -176,7 +125,31 @@ def test_partial_herald_channel_and_boundary_edges():
     g = herald_graph(c.detector_error_model(approximate_disjoint_errors=True))
     assert g.edge_map() == {0: [(-1, 1)]}
     assert np.allclose(g.herald_q, 0.5)
-    dec = ErasureDecoder("mwpm").compile_decoder_for_dem(
-        dem=c.detector_error_model(approximate_disjoint_errors=True))
-    # herald fired + detector fired: correct the observable
-    assert dec.decode(np.array([[1, 1], [0, 0], [1, 0]], np.uint8))[:, 0].tolist() == [1, 0, 0]
+    for method in ("uf", "mwpm", "fusion-blossom", "local-mwpm"):
+        dec = ErasureDecoder(method).compile_decoder_for_dem(
+            dem=c.detector_error_model(approximate_disjoint_errors=True))
+        # herald fired + detector fired: correct the observable
+        got = dec.decode(np.array([[1, 1], [0, 0], [1, 0]], np.uint8))[:, 0].tolist()
+        assert got == [1, 0, 0], method
+
+
+def test_partial_herald_lowers_the_weight():
+    """A herald that flips an edge with q < 1/2 lowers its weight to log((1-q)/q) for
+    that shot only, for every method."""
+    c = stim.Circuit("""
+        R 0 1
+        HERALDED_PAULI_CHANNEL_1(0.2, 0.02, 0, 0) 0
+        DETECTOR(0, 0, -1) rec[-1]
+        X_ERROR(0.1) 1
+        M 0 1
+        DETECTOR(0, 1, 0) rec[-2]
+        DETECTOR(0, 2, 0) rec[-1]
+        OBSERVABLE_INCLUDE(0) rec[-2]
+    """)
+    dem = c.detector_error_model(approximate_disjoint_errors=True)
+    g = herald_graph(dem)
+    assert np.all(g.herald_q < 0.5)
+    for method in ("uf", "mwpm", "local-mwpm"):
+        comp = ErasureDecoder(method).compile_decoder_for_dem(dem=dem)
+        w = comp.weights(np.array([[1], [0]], bool))
+        assert w.shape == (2, g.n_edges) and np.all(w[0] <= w[1]) and np.any(w[0] < w[1])
