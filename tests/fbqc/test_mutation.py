@@ -186,6 +186,16 @@ def test_decoders_are_built_once_per_graph():
     assert DECODER_CACHE.get("uf", a.primal) is not d
 
 
+def test_a_decoder_cache_of_one_keeps_the_last_decoder():
+    from fbqc.simulate import _DecoderCache
+
+    cache, a, b = _DecoderCache(size=1), FusionNetwork("6ring", 3), FusionNetwork("4star", 3)
+    d = cache.get("uf", a.primal)
+    assert cache.get("uf", a.primal) is d and cache.size == 1
+    e = cache.get("uf", b.primal)  # evicts a's decoder
+    assert cache.get("uf", b.primal) is e and cache.get("uf", a.primal) is not d
+
+
 def test_batches_cover_the_shots_exactly():
     """More shots than one batch: every shot is drawn once.  With every outcome erased
     every shot winds across all six membranes, so the winding counts equal the shots."""

@@ -281,6 +281,13 @@ def test_sampler_builder():
     assert s.validate({"model": "recurrent", **base, "p_rel": 0.5})["p_rel"] == 0.5
     net, msgs = RecurrentParams.from_json(p).build(np.random.default_rng(2))
     assert isinstance(net, LearnedCliqueNetwork) and msgs.shape == (150, 8)
+    # the declared threshold binarizes the learned weights (lower: more edges; 20 steps
+    # per presentation leave weights between 0.05 and 0.8, 60 saturate them)
+    half, low = (RecurrentParams.from_json({**p, "steps": 20, **t}).build(
+        np.random.default_rng(2))[0] for t in ({}, {"threshold": 0.05}))
+    assert np.array_equal(half.adjacency(), half.hebbian.adjacency(0.8))
+    assert np.array_equal(low.adjacency(), low.hebbian.adjacency(0.05))
+    assert low.density > 100 * half.density
     with pytest.raises(ValueError, match="insertions"):
         net.recall(msgs, insertions=[[0]] * 150)
     with pytest.raises(TypeError, match="rule"):

@@ -93,6 +93,8 @@ def test_every_model_samples(params, lo, hi):
     rate = st.errors / st.shots
     assert st.shots == 1200
     assert st.custom_counts["ambiguous"] + st.custom_counts["wrong"] == st.errors
+    if params.get("model") == "willshaw":  # erasure keeps every stored unit active
+        assert st.custom_counts["wrong"] == 0 < st.errors
     if lo is None:  # a closed form exists: the rate sits in its binomial band
         ref = theory.theory_curve(p)
         lo_b, hi_b = sim.binomial_ci(st.errors, st.shots, confidence=0.999)
@@ -167,6 +169,7 @@ def test_validate_names_the_bad_parameter(bad, name):
         MemorySampler().validate(dict(hop, erased=16))
     wil = {"model": "willshaw", "neurons": 16, "active": 4, "messages": 2}
     assert MemorySampler().validate(dict(wil, erased=3))["erased"] == 3
+    assert MemorySampler().validate(dict(wil, active=16))["active"] == 16  # every unit
     with pytest.raises(ValueError, match="erased must be < active=4, got 4"):
         MemorySampler().validate(dict(wil, erased=4))
     with pytest.raises(ValueError, match="active must be <= neurons=16, got 17"):
@@ -258,7 +261,10 @@ def test_model_flag_lists_every_model():
     assert specs["model"].choices == tuple(MODELS) and specs["model"].default == "clique"
     assert specs["model"].help == "memory model"
     assert "[clique, sparse, recurrent]" in specs["inserted"].help
-    assert "default depends on the model" in specs["iterations"].help
+    assert specs["iterations"].help.endswith(", recurrent] (default depends on the model)")
+    # a flag of every model with one default is listed without models or default note
+    assert specs["erased"].help == "erased symbols per cue (clusters, units or bits)"
+    assert specs["steps"].help == "dynamics steps per presentation [recurrent]"
 
 
 def test_simulate_checks_its_arguments():
@@ -271,3 +277,21 @@ def test_simulate_checks_its_arguments():
         hebbian.simulate(p, shots=-1)
     with pytest.raises(TypeError, match=r"^simulate: give the parameters either as params"):
         hebbian.simulate(p, shots=1, erased=1)
+
+
+def test_a_chunk_is_one_network_up_to_20000_queries():
+    """A chunk never spans two stored networks, and is at most 20 000 queries (the
+    chunk size fixes the seeded streams, so it is part of every result)."""
+    for qpn, chunk in ((300, 300), (20_000, 20_000), (20_001, 20_000), (10**6, 20_000)):
+        assert CliqueParams(**dict(BASE, queries_per_network=qpn)).chunk_shots() == chunk
+
+
+def test_sparse_random_ties_and_release_noise_are_seeded():
+    """The task's generator reaches the sparse recall (random tie-breaks, release noise):
+    the same seed gives the same counts."""
+    s = MemorySampler()
+    p = s.validate({"model": "sparse", "clusters": 12, "neurons": 8, "active": 4,
+                    "messages": 100, "erased": 2, "tie": "random", "p_rel": 0.9,
+                    "queries_per_network": 600})
+    a, b = (s.sample(p, 600, np.random.default_rng(9)) for _ in range(2))
+    assert a == b and 0 < a.errors < 600

@@ -139,6 +139,16 @@ def test_spec_help_names_unit_range_default_and_recording():
     assert specs["p"].describe() == "probability of heads; probability in [0, 1]; default: 0.5"
     assert "recorded only when not default" in specs["fair"].describe()
     assert specs["cap"].allowed() == "int >= 0 or none"
+    assert specs["scale"].allowed() == "float > 0"  # an open lower end
+    assert specs["cap"].describe() == "optional cap; int >= 0 or none; default: none"
+    assert specs["label"].describe() == "a label; one of a, b; default: a"
+    assert specs["fair"].describe() == ("ignore p; bool; default: false; "
+                                        "recorded only when not default")
+    # defaults are shown as written (only booleans and None in lower case)
+    assert dataclasses.replace(specs["label"], default="B").describe().endswith("default: B")
+    # a help line's final full stop is dropped, nothing else
+    assert dataclasses.replace(specs["label"], help=".label X.").describe().startswith(
+        ".label X; one of a, b")
     assert specs["p"].flag == "--p"
 
 

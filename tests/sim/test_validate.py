@@ -44,6 +44,8 @@ def test_float_arrays():
     a = check_float_array("X", [[1, 2]], ndim=2, dtype=np.float32)
     assert a.dtype == np.float32 and a.shape == (1, 2)
     assert check_float_array("X", [1.5]).dtype == np.float64
+    for dt in (np.float16, np.float32, np.int8, np.uint64):  # every real dtype is taken
+        assert check_float_array("X", np.array([3], dt)).tolist() == [3.0]
     assert np.isnan(check_float_array("X", [np.nan], finite=False)[0])
     with pytest.raises(ValueError, match=r"^X must be a 2-D array, got shape \(2,\)"):
         check_float_array("X", [1, 2], ndim=2)
