@@ -59,8 +59,10 @@ imports: $(DEV_STAMP)
 wheel-check: $(DEV_STAMP)
 	@set -e; tmp=$$(mktemp -d); \
 	$(BIN)/python -m pip wheel --quiet --no-deps --no-build-isolation -w $$tmp/dist . ; \
-	$(BIN)/python -m zipfile -l $$tmp/dist/*.whl | awk '{print $$1}' | grep -E '^(tests|notebooks|scripts|bench)/' && { echo "wheel contains non-package files"; exit 1; } || true; \
-	$(BIN)/python -m zipfile -l $$tmp/dist/*.whl | grep -q 'unlearn/llm/weights/original.safetensors' || { echo "wheel lacks the unlearn.llm weights"; exit 1; }; \
+	$(BIN)/python -m zipfile -l $$tmp/dist/*.whl | awk '{print $$1}' > $$tmp/files; \
+	grep -E '^(tests|notebooks|scripts|bench)/' $$tmp/files && { echo "wheel contains non-package files"; exit 1; } || true; \
+	for w in unlearn/llm/weights/original.safetensors unlearn/t2i/weights/digits.safetensors unlearn/t2i/weights/evaluator.safetensors; do \
+	    grep -qx "$$w" $$tmp/files || { echo "wheel lacks $$w"; exit 1; }; done; \
 	$(BIN)/python -m pip install --quiet --no-deps --target $$tmp/site $$tmp/dist/*.whl; \
 	cd $$tmp && PYTHONPATH=$$tmp/site $(CURDIR)/$(BIN)/python -c "import sim, hebbian, fbqc, unlearn, os; assert sim.__file__.startswith(os.getcwd()), sim.__file__; print('wheel imports OK from', os.path.dirname(sim.__file__))"; \
 	cd $$tmp && PYTHONPATH=$$tmp/site $$tmp/site/bin/erasurelab --help > /dev/null && echo "erasurelab --help OK from the wheel"; \
