@@ -3,8 +3,9 @@
 The first call sets ``OMP_WAIT_POLICY=PASSIVE`` unless the caller set it (on a shared
 machine, OpenMP threads that spin while waiting slowed training steps 4-8x whenever another
 process held a core), imports torch, fixes the number of intra-op threads (default 2, or
-``ERASURELAB_TORCH_THREADS``) and flushes denormals.  A missing torch stack raises
-``ImportError`` with the install hint.
+``ERASURELAB_TORCH_THREADS``).  It does not turn on flush-to-zero: that CPU flag is global to
+the process and would change every numpy computation of a caller that imports this package.
+A missing torch stack raises ``ImportError`` with the install hint.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ def torch():
     threads = int(os.environ.get("ERASURELAB_TORCH_THREADS", "2"))
     if _torch.get_num_threads() != threads:
         _torch.set_num_threads(max(1, threads))
-    _torch.set_flush_denormal(True)
     return _torch
 
 

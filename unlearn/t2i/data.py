@@ -38,7 +38,7 @@ Examples
 'the number after six'
 >>> x, digit, style = data.images("train")
 >>> x.shape, x.dtype, float(x.min()) >= 0.0, float(x.max()) <= 1.0
-((1437, 16, 16), dtype('float32'), True, True)
+((1438, 16, 16), dtype('float32'), True, True)
 """
 
 from __future__ import annotations

@@ -36,7 +36,8 @@ def test_frechet_distance_known_answers():
     x = rng.normal(size=(400, 3))
     assert frechet(x, x) == 0.0
     assert frechet(x, x + np.array([3.0, 0.0, 4.0])) == pytest.approx(25.0)
-    assert frechet(x, 2 * x) == pytest.approx(np.trace(np.cov(x, rowvar=False)), rel=1e-6)
+    m = x.mean(axis=0)  # mean shift |m|^2, covariance term tr(S + 4S - 2*2S) = tr(S)
+    assert frechet(x, 2 * x) == pytest.approx(m @ m + np.trace(np.cov(x, rowvar=False)), rel=1e-6)
     with pytest.raises(ValueError, match="a, b"):
         frechet(x[:1], x)
 
