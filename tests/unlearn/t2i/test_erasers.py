@@ -29,9 +29,8 @@ def test_uce_edits_only_cross_attention_keys_and_values_and_not_the_input(model,
 
 def test_uce_sends_target_token_states_to_the_anchor_and_keeps_the_preserved(model,
                                                                            uce_seven):
-    from unlearn.t2i.erasers import erase_keys, projections, spec_for
-
     from unlearn.closed_form import uce
+    from unlearn.t2i.erasers import erase_keys, projections, spec_for
 
     E, G, P = erase_keys(model, spec_for(model, "seven"))
     for (_, a), (_, b) in zip(projections(model), projections(uce_seven)):
