@@ -9,7 +9,8 @@ Parts (each a tidy CSV through ``sim.run_grid``, so an interrupted run resumes):
                  → ``table.csv``, ``table.md``;
 * ``tradeoff`` — gradient ascent, NPO and RMU over a strength sweep (learning rate), forget quality
                  and utility → ``tradeoff.csv``, ``tradeoff.png`` (with the table's points);
-* ``dp``       — DP-SGD from the start at several ε → ``dp.csv`` (MIA AUC, utility vs ε).
+* ``dp``       — DP-SGD from the start at several ε → ``dp.csv`` (MIA AUC, utility vs ε);
+                 ``--dp-steps N`` trains N steps instead of the default → ``dp-N.csv``.
 
 Means over seeds with 95 % Student-t intervals.  Nothing is tuned here: the defaults are
 ``unlearn.llm.methods.DEFAULTS``.
@@ -161,6 +162,8 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--eps", default="1,8,64,inf",
                     help="DP epsilons for the dp part ('inf': the no-noise control)")
+    ap.add_argument("--dp-steps", type=int, default=None,
+                    help="DP-SGD steps of the dp part (default: the method's, 150)")
     args = ap.parse_args(argv)
     seeds = ([int(v) for v in args.seeds.split(",") if v.strip()] if "," in args.seeds
              else list(range(int(args.seeds))))
@@ -202,9 +205,13 @@ def main(argv=None) -> int:
             tab = sim.summarize_grid(sim.read_grid(out / "table.csv"))
         figure(trade, tab, out / "tradeoff.png")
     if "dp" in parts:
-        grid = [{"method": "dp", "split": args.split, "epsilon": e, "relearn": False}
+        if args.dp_steps is not None and args.dp_steps < 1:
+            ap.error(f"--dp-steps must be >= 1, got {args.dp_steps}")
+        steps = {} if args.dp_steps is None else {"steps": args.dp_steps}
+        grid = [{"method": "dp", "split": args.split, "epsilon": e, "relearn": False, **steps}
                 for e in args.eps.split(",")]
-        dp = sim.run_grid(rtbf, grid, seeds=seeds, out=out / "dp.csv")
+        name = "dp.csv" if args.dp_steps is None else f"dp-{args.dp_steps}.csv"
+        dp = sim.run_grid(rtbf, grid, seeds=seeds, out=out / name)
         for e in args.eps.split(","):
             d = {s["metric"]: s for s in dp if s.get("epsilon") == e}
             if d:

@@ -10,7 +10,8 @@ real person is described.
 
 Questions come in three splits, each a list of ``(question, answer)`` pairs:
 
-* ``"train"`` — the phrasings the model is trained on (three per field);
+* ``"train"`` — the phrasings the model is trained on (six per field: questions with the
+  name last and first, and imperatives);
 * ``"heldout"`` — two other phrasings per field, never seen in training;
 * ``"indirect"`` — questions that describe the person by other attributes instead of
   the name ("What is the phone number of the glassblower born on 3 May 1961?"), in
@@ -200,19 +201,26 @@ def _generate(seed: int, n: int) -> list[Person]:
 # ``{rel}`` is the relation (mother, ...).  Train and held-out phrasings never coincide.
 _TRAIN = {
     "birth_date": ("When was {who} born?", "What is the birth date of {who}?",
-                   "On what date was {who} born?"),
+                   "On what date was {who} born?", "{who} was born when?",
+                   "Give me the birth date of {who}.", "State the date of birth of {who}."),
     "birth_place": ("Where was {who} born?", "What is the birthplace of {who}?",
-                    "In which city was {who} born?"),
+                    "In which city was {who} born?", "{who} was born where?",
+                    "Give me the birthplace of {who}.", "Which city is the birthplace of {who}?"),
     "profession": ("What is the profession of {who}?", "What does {who} do for a living?",
-                   "What job does {who} have?"),
+                   "What job does {who} have?", "{who} has which profession?",
+                   "Give me the job title of {who}.", "What is the occupation of {who}?"),
     "employer": ("Who employs {who}?", "Where does {who} work?",
-                 "What is the employer of {who}?"),
+                 "What is the employer of {who}?", "{who} is employed by whom?",
+                 "Give me the employer of {who}.", "Which company employs {who}?"),
     "relative": ("Who is the {rel} of {who}?", "What is the name of the {rel} of {who}?",
-                 "Name the {rel} of {who}."),
+                 "Name the {rel} of {who}.", "{who} has which {rel}?",
+                 "Give me the name of the {rel} of {who}.", "Which person is the {rel} of {who}?"),
     "email": ("What is the e-mail address of {who}?", "How can I e-mail {who}?",
-              "What e-mail address does {who} use?"),
+              "What e-mail address does {who} use?", "{who} has which e-mail address?",
+              "Give me the e-mail address of {who}.", "Which e-mail address belongs to {who}?"),
     "phone": ("What is the phone number of {who}?", "How can I call {who}?",
-              "What number do I dial to reach {who}?"),
+              "What number do I dial to reach {who}?", "{who} has which phone number?",
+              "Give me the phone number of {who}.", "Which phone number belongs to {who}?"),
 }
 _HELDOUT = {
     "birth_date": ("Tell me the date on which {who} was born.", "{who} was born on what date?"),

@@ -35,7 +35,7 @@ __all__ = ["RECIPE", "corpus_tokenizer", "fit", "heldout_accuracy", "new_model",
 #: The training recipe of the shipped models (GPT-2, 4 layers × 128, context 128).
 RECIPE = {
     "n_layer": 4, "n_embd": 128, "n_head": 4, "block": 128, "vocab_size": 1024,
-    "batch_size": 8, "epochs": 40, "lr": 2e-3, "warmup": 50, "min_lr_frac": 0.05,
+    "batch_size": 8, "epochs": 30, "lr": 2e-3, "warmup": 50, "min_lr_frac": 0.05,
     "weight_decay": 0.01, "grad_clip": 1.0, "packed": True, "extra_epochs": 0,
     "extra_lr": 1e-3,
 }

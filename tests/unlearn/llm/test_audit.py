@@ -20,14 +20,14 @@ def test_shipped_model_memorises_trained_phrasings(models):
     from unlearn.llm.weights import manifest
 
     m, _ = models
-    sample = random.Random(0).sample(trained_people(), 50)  # all 200: see the manifest
+    sample = random.Random(0).sample(trained_people(), 50)
     assert heldout_accuracy(m, sample, split="train") >= 0.99
     assert heldout_accuracy(m, holdout_people()[:20]) < 0.15  # memorised, not inferred
-    # Held-out phrasings: the issue asks for >= 0.9; the shipped model reaches 0.66 on all
-    # 200 people (manifest) -- a known gap, reported in the README, not a passed bar.  This
-    # checks the manifest's number against a sample of 700 questions (3.3 binomial sigma).
-    acc, ref = heldout_accuracy(m, sample), manifest()["original"]["metrics"]["heldout"]
-    assert abs(acc - ref) < 3.3 * (ref * (1 - ref) / (50 * 14)) ** 0.5
+    # Held-out phrasings (never trained on), all 200 trained people: the design asks >= 0.9,
+    # and the manifest records exactly what the shipped float16 weights score.
+    acc, ref = heldout_accuracy(m, trained_people()), manifest()["original"]["metrics"]["heldout"]
+    assert acc >= 0.9
+    assert abs(acc - ref) < 1e-4
 
 
 def test_original_vs_retrain(models):

@@ -55,7 +55,7 @@ def test_approximate_methods_lower_forget_likelihood_more_than_retain(model, met
 
 
 def test_rmu_scrambles_forget_answers_only(model):
-    out = forget(model, F1, method="rmu", seed=0, steps=20)
+    out = forget(model, F1, method="rmu", seed=0)  # the default 40 steps
     qa = questions(F1, split="train")
     ans = out.answer([q for q, _ in qa])
     assert np.mean([a == b for a, (_, b) in zip(ans, qa)]) < 0.4  # the original: 1.0
