@@ -569,7 +569,7 @@ def _trce(model, spec, *, lam: float = 0.5, s_eot: float = 1.0, iterations: int 
           lr: float = 1e-4, margin: float = 0.05, push_weight: float = 1.0,
           preserve_weight: float = 1.0, early_from: float = 0.5, batch_size: int = 16,
           pool_images: int = 32, pool_steps: int = 20, seed: int = 0):
-    from ..closed_form import uce
+    from ..closed_form import uce_many
     from .erasers import _states, _weights, _write
 
     torch = _torch.torch()
@@ -595,7 +595,7 @@ def _trce(model, spec, *, lam: float = 0.5, s_eot: float = 1.0, iterations: int 
         extra_g += [w * a[0], w * a[-1]]
     EE, GG = np.vstack([E, extra_e]), np.vstack([G, extra_g])
     layers = projections(model)
-    _write(layers, [uce(W, EE, GG, P, lam=lam) for W in _weights(layers)])
+    _write(layers, uce_many(_weights(layers), EE, GG, P, lam=lam))
     # stage 2: contrastive fine-tuning of the cross-attention on the early steps
     T = int(s.t.max())
     early = s.t >= (1.0 - early_from) * T if early_from < 1.0 else s.t >= 0
