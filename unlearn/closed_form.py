@@ -44,6 +44,7 @@ __all__ = [
     "rece",
     "rece_embedding",
     "uce",
+    "uce_many",
 ]
 
 RECE_MODES = ("regzero", "standard", "surrogate")
@@ -172,8 +173,44 @@ def uce(
     >>> bool(np.array_equal(uce(W, np.zeros((0, 5)), g, None, lam=0.5), W))
     True
     """
-    W = _as_map(W)
-    d_in = W.shape[1]
+    return uce_many([W], erase_keys, guide_keys, preserve_keys, lam=lam, s_erase=s_erase,
+                    s_preserve=s_preserve, name="W")[0]
+
+
+def uce_many(
+    Ws,
+    erase_keys,
+    guide_keys,
+    preserve_keys,
+    *,
+    lam: float,
+    s_erase: float = 1.0,
+    s_preserve: float = 1.0,
+    name: str = "Ws",
+) -> list[np.ndarray]:
+    r""":func:`uce` of several maps that share their keys (every cross-attention ``to_k`` and
+    ``to_v`` of a model), with one solve for all of them.
+
+    The matrix :math:`A` (and its solve) depends only on the keys, so it is factorised once
+    and each map costs two matrix products; the result equals ``[uce(W, ...) for W in Ws]``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(2)
+    >>> Ws = [rng.normal(size=(3, 5)), rng.normal(size=(4, 5))]
+    >>> E, G, P = rng.normal(size=(2, 5)), rng.normal(size=(2, 5)), rng.normal(size=(6, 5))
+    >>> a = uce_many(Ws, E, G, P, lam=0.5)
+    >>> all(np.allclose(x, uce(W, E, G, P, lam=0.5)) for x, W in zip(a, Ws))
+    True
+    """
+    if isinstance(Ws, np.ndarray) or not isinstance(Ws, Sequence) or not Ws:
+        raise TypeError(f"{name} must be a non-empty list of maps")
+    Ws = [_as_map(W, "W" if name == "W" else f"{name}[{i}]") for i, W in enumerate(Ws)]
+    d_in = Ws[0].shape[1]
+    bad = [i for i, W in enumerate(Ws) if W.shape[1] != d_in]
+    if bad:
+        raise ValueError(f"{name}[{bad[0]}] has {Ws[bad[0]].shape[1]} input columns, "
+                         f"{name}[0] has {d_in}: the maps must share their input dimension")
     E = _as_keys(erase_keys, d_in, "erase_keys")
     P = _as_keys(preserve_keys, d_in, "preserve_keys")
     lam = _positive(lam, "lam")
@@ -182,11 +219,10 @@ def uce(
     if E.shape[0] == 0:
         if guide_keys is not None and np.asarray(guide_keys).size:
             _as_keys(guide_keys, d_in, "guide_keys")
-        return W.copy()
+        return [W.copy() for W in Ws]
     G = _guides(guide_keys, E, d_in)
     if s_e == 0:
-        return W.copy()
-    R = W @ (G - E).T  # v_i - W c_i, (d_out, k_e)
+        return [W.copy() for W in Ws]
     if s_p == 0:
         P = P[:0]
     K = np.vstack([np.sqrt(s_e) * E, np.sqrt(s_p) * P])  # scaled keys, (k, d_in)
@@ -197,11 +233,13 @@ def uce(
         Gram = K @ K.T
         Gram[np.diag_indices_from(Gram)] += lam
         Z = _solve_pos(Gram, np.eye(K.shape[0])[:, : E.shape[0]], "lam", lam)
-        return W + np.sqrt(s_e) * (R @ (Z.T @ K))
-    A = K.T @ K
-    A[np.diag_indices_from(A)] += lam
-    X = _solve_pos(A, E.T, "lam", lam)  # (d_in, k_e)
-    return W + s_e * (R @ X.T)
+        D = np.sqrt(s_e) * (Z.T @ K)  # (k_e, d_in)
+    else:
+        A = K.T @ K
+        A[np.diag_indices_from(A)] += lam
+        D = s_e * _solve_pos(A, E.T, "lam", lam).T  # (k_e, d_in)
+    # W' = W + R D with R = W (G - E)^T, the v_i - W c_i of each map
+    return [W + (W @ (G - E).T) @ D for W in Ws]
 
 
 # -- RECE ----------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import linalg
 
-from unlearn.closed_form import realera, realera_sets, rece, rece_embedding, uce
+from unlearn.closed_form import realera, realera_sets, rece, rece_embedding, uce, uce_many
 
 
 def _problem(seed=0, d_out=16, d_in=40, k_e=3, k_p=6):
@@ -237,3 +237,29 @@ def test_uce_is_exact_in_the_small_lambda_limit_on_minilm_keys(seed):
     for col in range(2):
         slope = np.polyfit(np.log(lams), np.log(res[:, col]), 1)[0]
         assert 0.8 <= slope <= 1.2
+
+
+@pytest.mark.parametrize("n_preserve", [3, 40])  # push-through (k <= d_in) and full solve
+def test_uce_many_equals_uce_map_by_map(n_preserve):
+    rng = np.random.default_rng(11)
+    Ws = [rng.normal(size=(d_out, 12)) for d_out in (4, 7, 12)]
+    E, G, P = rng.normal(size=(3, 12)), rng.normal(size=(3, 12)), rng.normal(size=(n_preserve, 12))
+    many = uce_many(Ws, E, G, P, lam=0.3, s_erase=2.0, s_preserve=0.5)
+    assert len(many) == 3
+    for W, Wm in zip(Ws, many):
+        assert np.allclose(Wm, uce(W, E, G, P, lam=0.3, s_erase=2.0, s_preserve=0.5),
+                           atol=1e-12)
+        assert not np.allclose(Wm, W)
+
+
+def test_uce_many_bad_input_names_the_argument():
+    rng = np.random.default_rng(0)
+    E = rng.normal(size=(2, 5))
+    with pytest.raises(ValueError, match=r"Ws\[1\] has 4 input columns"):
+        uce_many([np.ones((3, 5)), np.ones((3, 4))], E, E, None, lam=0.5)
+    with pytest.raises(TypeError, match="Ws must be a non-empty list"):
+        uce_many([], E, E, None, lam=0.5)
+    with pytest.raises(TypeError, match="Ws must be a non-empty list"):
+        uce_many(np.ones((3, 5)), E, E, None, lam=0.5)
+    with pytest.raises(ValueError, match=r"Ws\[0\] must be finite"):
+        uce_many([np.full((3, 5), np.nan)], E, E, None, lam=0.5)

@@ -55,7 +55,7 @@ SIZES = {
         "iterations": {"esd-x": 40, "esd-u": 40, "advunlearn": 30, "receler": 30,
                        "trce": 30, "ace": 30, "fewshot-te": 20},
         "finetune": {"batch_size": 8, "pool_images": 16, "pool_steps": 10},
-        "lr": {"esd-x": 2e-4, "esd-u": 2e-4, "trce": 2e-4, "ace": 2e-4},
+        "lr": {"esd-x": 2e-4, "esd-u": 2e-4, "trce": 2e-4, "ace": 2e-4, "receler": 3e-3},
         "attack_options": {
             "textual-inversion": {"iterations": 15, "lr": 0.02, "batch_size": 8,
                                   "n_images": 8},
@@ -69,7 +69,7 @@ SIZES = {
         "iterations": {"esd-x": 60, "esd-u": 60, "advunlearn": 40, "receler": 40,
                        "trce": 40, "ace": 60, "fewshot-te": 30},
         "finetune": {"batch_size": 8, "pool_images": 16, "pool_steps": 10},
-        "lr": {"esd-x": 2e-4, "esd-u": 2e-4, "trce": 2e-4, "ace": 2e-4},
+        "lr": {"esd-x": 2e-4, "esd-u": 2e-4, "trce": 2e-4, "ace": 2e-4, "receler": 3e-3},
         "attack_options": {
             "textual-inversion": {"iterations": 15, "lr": 0.02, "batch_size": 8,
                                   "n_images": 8},
@@ -81,7 +81,7 @@ SIZES = {
 }
 
 #: Options the bench adds for methods that take them (a lighter inner attack).
-_EXTRA = {"advunlearn": {"attack_steps": 2}, "receler": {"attack_steps": 2}}
+_EXTRA = {"advunlearn": {"attack_steps": 2}, "receler": {"attack_steps": 2, "pool_steps": 20}}
 
 _MODELS: dict[str, object] = {}
 

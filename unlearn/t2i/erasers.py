@@ -303,9 +303,26 @@ def align(n_target: int, n_anchor: int) -> np.ndarray:
 
 
 def _states(model, prompts) -> list[np.ndarray]:
-    states, mask = model.encode(prompts)
-    s = states.detach().numpy().astype(np.float64)
-    return [s[i, : int(mask[i].sum())] for i in range(len(prompts))]
+    """Each prompt's token states (its kept rows only, float64).
+
+    Prompts are encoded in groups of equal token length, each cut to that length: padding
+    keys are masked out of attention, so the kept rows are those of the padded pass (to
+    float32 rounding), at the cost of the real tokens only (about 40 % of the padded ones
+    for the digits' preserve prompts)."""
+    torch = _torch.torch()
+    enc = model.text_encoder
+    ids, mask = enc.tokenize(prompts)
+    lengths = mask.sum(1).numpy()
+    out: list[np.ndarray | None] = [None] * len(prompts)
+    with torch.no_grad():
+        for n in np.unique(lengths):
+            rows = np.flatnonzero(lengths == n)
+            sel = torch.from_numpy(rows)
+            st = enc.states(ids[sel, : int(n)], mask[sel, : int(n)])
+            st = st.detach().numpy().astype(np.float64)
+            for j, i in enumerate(rows):
+                out[i] = st[j]
+    return out
 
 
 def erase_keys(model, spec: ErasureSpec):
@@ -351,12 +368,12 @@ def _none(model, spec):
 
 @register("uce", kind="closed-form", summary="UCE on every cross-attention to_k/to_v")
 def _uce(model, spec, *, lam: float = 0.5, s_erase: float = 1.0, s_preserve: float = 1.0):
-    from ..closed_form import uce
+    from ..closed_form import uce_many
 
     E, G, P = erase_keys(model, spec)
     layers = projections(model)
-    _write(layers, [uce(W, E, G, P, lam=lam, s_erase=s_erase, s_preserve=s_preserve)
-                    for W in _weights(layers)])
+    _write(layers, uce_many(_weights(layers), E, G, P, lam=lam, s_erase=s_erase,
+                            s_preserve=s_preserve))
     return {"erase_keys": int(E.shape[0]), "preserve_keys": int(P.shape[0]),
             "layers": [n for n, _ in layers]}
 
@@ -366,7 +383,7 @@ def _uce(model, spec, *, lam: float = 0.5, s_erase: float = 1.0, s_preserve: flo
 def _rece(model, spec, *, lam: float = 0.5, s_erase: float = 1.0, s_preserve: float = 1.0,
           rounds: int = 3, mode: str = "regzero", reg: float = 1e-3,
           round_lam: float = 0.1, round_s_preserve: float = 0.1):
-    from ..closed_form import RECE_MODES, rece_embedding, uce
+    from ..closed_form import RECE_MODES, rece_embedding, uce_many
 
     if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 0:
         raise ValueError(f"rounds must be an int >= 0, got {rounds!r}")
@@ -375,14 +392,14 @@ def _rece(model, spec, *, lam: float = 0.5, s_erase: float = 1.0, s_preserve: fl
     E, G, P = erase_keys(model, spec)
     layers = projections(model)
     W0 = _weights(layers)
-    cur = [uce(W, E, G, P, lam=lam, s_erase=s_erase, s_preserve=s_preserve) for W in W0]
+    cur = uce_many(W0, E, G, P, lam=lam, s_erase=s_erase, s_preserve=s_preserve)
     residual = []
     for _ in range(rounds):
         found = rece_embedding(cur, W0, E, mode=mode, reg=reg)
         residual.append(float(np.mean([np.linalg.norm(Wc @ found.T - Wo @ E.T)
                                        / np.linalg.norm(Wo @ E.T) for Wc, Wo in zip(cur, W0)])))
-        cur = [uce(W, found, G, P, lam=round_lam, s_erase=s_erase, s_preserve=round_s_preserve)
-               for W in cur]
+        cur = uce_many(cur, found, G, P, lam=round_lam, s_erase=s_erase,
+                       s_preserve=round_s_preserve)
     _write(layers, cur)
     return {"erase_keys": int(E.shape[0]), "preserve_keys": int(P.shape[0]),
             "rounds": rounds, "regeneration_residual": residual}
@@ -394,7 +411,7 @@ def _realera(model, spec, *, lam: float = 0.5, s_erase: float = 1.0, s_preserve:
              n_neighbours: int = 8, radius: float = 0.6, cos_band: tuple = (0.85, 0.98),
              n_beyond: int = 4, beyond_radius: float = 1.0, beyond_band: tuple = (0.5, 0.7),
              seed: int = 0):
-    from ..closed_form import realera_sets, uce
+    from ..closed_form import realera_sets, uce_many
 
     E, G, P = erase_keys(model, spec)
     norms = np.linalg.norm(E, axis=1, keepdims=True)
@@ -407,8 +424,8 @@ def _realera(model, spec, *, lam: float = 0.5, s_erase: float = 1.0, s_preserve:
     far = far * norms[far_owner] if far.size else far
     EE, GG, PP = np.vstack([E, nb]), np.vstack([G, G[owner]]), np.vstack([P, far])
     layers = projections(model)
-    _write(layers, [uce(W, EE, GG, PP, lam=lam, s_erase=s_erase, s_preserve=s_preserve)
-                    for W in _weights(layers)])
+    _write(layers, uce_many(_weights(layers), EE, GG, PP, lam=lam, s_erase=s_erase,
+                            s_preserve=s_preserve))
     return {"erase_keys": int(EE.shape[0]), "preserve_keys": int(PP.shape[0]),
             "neighbours": int(nb.shape[0]), "beyond": int(far.shape[0])}
 

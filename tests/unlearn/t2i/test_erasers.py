@@ -151,3 +151,17 @@ def test_registry_declares_options_and_refuses_unknown_ones(model):
         del METHODS["scale-v-test"]
     with pytest.raises(ValueError, match="kind"):
         register("x", kind="magic")
+
+
+def test_key_states_grouped_by_length_equal_the_padded_pass(model):
+    from unlearn.t2i.erasers import _states, spec_for
+
+    s = spec_for(model, "seven")
+    prompts = s.preserve_prompts[:40] + s.prompts + ["seven", "a seven"]
+    st, mask = model.encode(prompts)
+    grouped = _states(model, prompts)
+    assert len({len(g) for g in grouped}) > 2  # several lengths, so several groups
+    for i, g in enumerate(grouped):
+        n = int(mask[i].sum())
+        assert g.shape == (n, st.shape[-1])
+        assert np.allclose(g, st[i, :n].numpy(), atol=1e-4)
