@@ -36,14 +36,9 @@ COLUMNS = [("forget_quality", "forget quality"), ("utility", "utility"),
 
 
 def _fmt(s):
-    if s is None:
-        return "—"
-    m, lo, hi = s["mean"], s["ci_low"], s["ci_high"]
-    if not math.isfinite(lo):
-        return f"{m:.3g}"
-    if abs(m) < 1e-3 and m != 0:
-        return f"{m:.1e} [{max(lo, 0):.1e}, {hi:.1e}]"
-    return f"{m:.3g} [{lo:.3g}, {hi:.3g}]"
+    from sim import format_summary
+
+    return format_summary(s, floor=0.0)  # every table quantity is >= 0
 
 
 def table(summary, out: Path) -> str:

@@ -28,6 +28,8 @@ import sys
 import time
 from pathlib import Path
 
+from sim import format_summary
+
 COLUMNS = [
     ("erasure_train", "erasure (train)"), ("erasure_heldout", "erasure (held-out)"),
     ("erasure_implicit", "erasure (implicit)"), ("others", "others"),
@@ -39,14 +41,6 @@ COLUMNS = [
 ]
 
 
-def _cell(s) -> str:
-    if s is None:
-        return "—"
-    if s["n"] < 2:
-        return f"{s['mean']:.3g}"
-    return f"{s['mean']:.3g} [{s['ci_low']:.3g}, {s['ci_high']:.3g}]"
-
-
 def table(summary, targets, methods) -> str:
     lines = []
     for t in targets:
@@ -55,13 +49,13 @@ def table(summary, targets, methods) -> str:
         cols = [(k, name) for k, name in COLUMNS if any(k in r for r in rows.values())]
         ref = rows.get("none") or next(iter(rows.values()))
         lines.append(f"\n**target: {t}** (reference: erasure held-out "
-                     f"{_cell(ref.get('erasure_heldout_ref'))}, others "
-                     f"{_cell(ref.get('others_ref'))}, related "
-                     f"{_cell(ref.get('related_ref'))}, FD "
-                     f"{_cell(ref.get('fd_real_ref'))})\n")
+                     f"{format_summary(ref.get('erasure_heldout_ref'))}, others "
+                     f"{format_summary(ref.get('others_ref'))}, related "
+                     f"{format_summary(ref.get('related_ref'))}, FD "
+                     f"{format_summary(ref.get('fd_real_ref'))})\n")
         lines.append("| method | " + " | ".join(name for _, name in cols) + " |")
         lines.append("|---" * (len(cols) + 1) + "|")
-        lines += [f"| {m} | " + " | ".join(_cell(rows[m].get(k)) for k, _ in cols) + " |"
+        lines += [f"| {m} | " + " | ".join(format_summary(rows[m].get(k)) for k, _ in cols) + " |"
                   for m in methods]
     return "\n".join(lines)
 

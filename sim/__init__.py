@@ -47,7 +47,7 @@ from .csvio import (
     read_stats,
 )
 from .declare import DeclaredSampler, ParamSpec, TaskParams, param, task_params
-from .grid import read_grid, run_grid, summarize_grid
+from .grid import format_summary, read_grid, run_grid, summarize_grid
 from .observables import observable_counts, observable_names, observable_stats
 from .params import parse_param, parse_shard, parse_values, product
 from .plotting import plot, plot_collapse
@@ -106,6 +106,7 @@ __all__ = [
     "plot_collapse",
     "product",
     "rate_ci",
+    "format_summary",
     "read_grid",
     "read_stats",
     "register_sampler",

@@ -30,7 +30,7 @@ from .params import product
 from .sampler import canonical, canonical_json
 from .validate import check_seeds
 
-__all__ = ["GRID_HEADER", "read_grid", "run_grid", "summarize_grid"]
+__all__ = ["GRID_HEADER", "format_summary", "read_grid", "run_grid", "summarize_grid"]
 _SUMMARY_KEYS = {"metric", "mean", "std", "n", "ci_low", "ci_high"}
 
 
@@ -155,6 +155,34 @@ def summarize_grid(
              "ci_low": mean - half, "ci_high": mean + half}
         )
     return out
+
+
+def format_summary(s: dict[str, Any] | None, *, floor: float | None = None) -> str:
+    """One table cell for a :func:`summarize_grid` row: ``mean [ci_low, ci_high]``.
+
+    Three significant digits; a nonzero mean below 1e-3 in magnitude (a p-value, a tiny
+    rate) in scientific notation.  The mean alone when there is no interval (one seed) or it
+    has zero width; ``"—"`` for a missing row.  ``floor`` clips the lower bound (0 for a
+    quantity that cannot be negative).
+
+    Examples
+    --------
+    >>> format_summary({"mean": 0.5, "n": 3, "ci_low": 0.41, "ci_high": 0.59})
+    '0.5 [0.41, 0.59]'
+    >>> format_summary({"mean": 2e-6, "n": 5, "ci_low": -1e-6, "ci_high": 5e-6}, floor=0)
+    '2.0e-06 [0.0e+00, 5.0e-06]'
+    >>> format_summary({"mean": 1.0, "n": 5, "ci_low": 1.0, "ci_high": 1.0}), format_summary(None)
+    ('1', '—')
+    """
+    if s is None:
+        return "—"
+    m, lo, hi = float(s["mean"]), float(s["ci_low"]), float(s["ci_high"])
+    if floor is not None:
+        lo = max(lo, floor)
+    f = "{:.1e}" if m != 0 and abs(m) < 1e-3 else "{:.3g}"
+    if s["n"] < 2 or not (math.isfinite(lo) and math.isfinite(hi)) or lo == hi:
+        return f.format(m)
+    return f"{f.format(m)} [{f.format(lo)}, {f.format(hi)}]"
 
 
 def run_grid(

@@ -64,3 +64,20 @@ def test_run_grid_with_an_executor_matches_in_process(tmp_path):
     key = lambda rows: sorted((r["scale"], r["metric"], r["mean"], r["n"]) for r in rows)  # noqa: E731
     assert key(got) == key(ref) and all(r["n"] == 4 for r in got)
     assert len(read_grid(tmp_path / "b.csv")) == 8
+
+
+def test_format_summary_cells():
+    from sim import format_summary, summarize_grid
+
+    rows = [{"params": {"a": 1}, "metric": "m", "value": v, "seed": s}
+            for s, v in enumerate([0.2, 0.4, 0.3])]
+    s = summarize_grid(rows)[0]
+    assert format_summary(s) == f"0.3 [{s['ci_low']:.3g}, {s['ci_high']:.3g}]"
+    one = summarize_grid(rows[:1])[0]  # one seed: an infinite interval, the mean alone
+    assert format_summary(one) == "0.2"
+    flat = {"mean": 0.0, "n": 4, "ci_low": 0.0, "ci_high": 0.0}
+    assert format_summary(flat) == "0"
+    tiny = {"mean": 3e-9, "n": 5, "ci_low": -2e-9, "ci_high": 8e-9}
+    assert format_summary(tiny) == "3.0e-09 [-2.0e-09, 8.0e-09]"
+    assert format_summary(tiny, floor=0.0) == "3.0e-09 [0.0e+00, 8.0e-09]"
+    assert format_summary(None) == "—"

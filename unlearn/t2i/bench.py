@@ -37,6 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.grid import format_summary
+
 from . import data
 
 __all__ = ["CLAIMS", "METHODS_ORDER", "SIZES", "claims", "experiment", "plan_grid",
@@ -194,14 +196,6 @@ COLUMNS = [
 ]
 
 
-def _cell(s) -> str:
-    if s is None:
-        return "—"
-    if s["n"] < 2 or s["ci_low"] == s["ci_high"]:
-        return f"{s['mean']:.3g}"
-    return f"{s['mean']:.3g} [{s['ci_low']:.3g}, {s['ci_high']:.3g}]"
-
-
 def _index(summary) -> dict:
     out: dict = {}
     for s in summary:
@@ -218,16 +212,17 @@ def table(summary, targets, methods) -> str:
         cols = [(k, n) for k, n in COLUMNS if any(k in r for r in rows.values())]
         ref = next((r for r in rows.values() if r), {})
         lines.append(f"\n**target: {t}** — the original model: erasure held-out "
-                     f"{_cell(ref.get('erasure_heldout_ref'))}, implicit "
-                     f"{_cell(ref.get('erasure_implicit_ref'))}, others "
-                     f"{_cell(ref.get('others_ref'))}, related "
-                     f"{_cell(ref.get('related_ref'))}, FD real "
-                     f"{_cell(ref.get('fd_real_ref'))}\n")
+                     f"{format_summary(ref.get('erasure_heldout_ref'))}, implicit "
+                     f"{format_summary(ref.get('erasure_implicit_ref'))}, others "
+                     f"{format_summary(ref.get('others_ref'))}, related "
+                     f"{format_summary(ref.get('related_ref'))}, FD real "
+                     f"{format_summary(ref.get('fd_real_ref'))}\n")
         lines.append("| method | " + " | ".join(n for _, n in cols) + " |")
         lines.append("|---" * (len(cols) + 1) + "|")
         for m, r in rows.items():
             if r:
-                lines.append(f"| {m} | " + " | ".join(_cell(r.get(k)) for k, _ in cols) + " |")
+                cells = " | ".join(format_summary(r.get(k)) for k, _ in cols)
+                lines.append(f"| {m} | {cells} |")
     return "\n".join(lines)
 
 
@@ -238,7 +233,7 @@ def _mean(idx, t, m, k):
 
 
 def _fmt(s):
-    return "n/a" if s is None else _cell(s)
+    return "n/a" if s is None else format_summary(s)
 
 
 def _less(idx, targets, a, b, metric):
