@@ -160,6 +160,8 @@ def main(argv=None) -> int:
     ap.add_argument("--dp-steps", type=int, default=None,
                     help="DP-SGD steps of the dp part (default: the method's, 150)")
     args = ap.parse_args(argv)
+    if args.dp_steps is not None and args.dp_steps < 1:  # refused before anything runs
+        ap.error(f"--dp-steps must be >= 1, got {args.dp_steps}")
     seeds = ([int(v) for v in args.seeds.split(",") if v.strip()] if "," in args.seeds
              else list(range(int(args.seeds))))
     if len(seeds) < 5:
@@ -200,8 +202,6 @@ def main(argv=None) -> int:
             tab = sim.summarize_grid(sim.read_grid(out / "table.csv"))
         figure(trade, tab, out / "tradeoff.png")
     if "dp" in parts:
-        if args.dp_steps is not None and args.dp_steps < 1:
-            ap.error(f"--dp-steps must be >= 1, got {args.dp_steps}")
         steps = {} if args.dp_steps is None else {"steps": args.dp_steps}
         grid = [{"method": "dp", "split": args.split, "epsilon": e, "relearn": False, **steps}
                 for e in args.eps.split(",")]
